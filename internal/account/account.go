@@ -1,0 +1,43 @@
+// Package account is the domain of accountd: accounts, sessions, the rules
+// for registering, logging in, rotating refresh tokens and revoking them, and
+// the small storage interfaces that the adapters implement.
+package account
+
+import (
+	"context"
+	"time"
+)
+
+// Account is a registered user.
+type Account struct {
+	UUID string
+	// AccountID is the identifier as it was typed at registration; lookups
+	// ignore its case.
+	AccountID    string
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// NewAccount is what AccountStore.Create needs to store an account.
+type NewAccount struct {
+	AccountID    string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// AccountStore keeps accounts.
+type AccountStore interface {
+	// Create stores a new account and returns it with its UUID. It returns
+	// ErrAccountExists when the account id is taken, in any case.
+	Create(ctx context.Context, a NewAccount) (Account, error)
+	// ByAccountID finds an account by its account id, ignoring case. It
+	// returns ErrNotFound when there is none.
+	ByAccountID(ctx context.Context, accountID string) (Account, error)
+	// ByUUID finds an account by its UUID. It returns ErrNotFound when there
+	// is none.
+	ByUUID(ctx context.Context, uuid string) (Account, error)
+	// UpdatePasswordHash replaces an account's password hash. It returns
+	// ErrNotFound when there is no such account.
+	UpdatePasswordHash(ctx context.Context, uuid, hash string) error
+}

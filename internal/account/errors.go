@@ -1,0 +1,67 @@
+package account
+
+import (
+	"errors"
+	"strings"
+)
+
+// Errors the service returns; internal/http maps each to a status and a code.
+var (
+	ErrNotFound           = errors.New("not found")
+	ErrAccountExists      = errors.New("account already exists")
+	ErrInvalidCredentials = errors.New("incorrect username or password")
+	ErrAccountDisabled    = errors.New("account disabled")
+	ErrInvalidPassword    = errors.New("invalid password")
+	ErrPasswordUnchanged  = errors.New("new password equals the old one")
+	ErrNotAuthenticated   = errors.New("not authenticated")
+	ErrInvalidToken       = errors.New("invalid token")
+	ErrTokenExpired       = errors.New("token expired")
+	ErrTokenRevoked       = errors.New("token revoked")
+	ErrTokenRotated       = errors.New("refresh token already rotated")
+	ErrTokenReused        = errors.New("refresh token reused")
+	ErrSessionNotFound    = errors.New("session not found")
+	ErrRateLimited        = errors.New("too many attempts")
+	ErrUnavailable        = errors.New("dependency unavailable")
+)
+
+// FieldError is one problem with one input field.
+type FieldError struct {
+	Field   string
+	Type    string // FastAPI/pydantic error type, e.g. "string_too_short"
+	Message string
+}
+
+// ValidationError lists what is wrong with an input.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Field + ": " + f.Message
+	}
+	return "invalid input: " + strings.Join(msgs, "; ")
+}
+
+func (e *ValidationError) add(field, typ, msg string) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Type: typ, Message: msg})
+}
+
+// orNil returns e when it holds a problem, else nil.
+func (e *ValidationError) orNil() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// RateLimitError says that a limit was hit and when to try again.
+type RateLimitError struct {
+	RetryAfterSeconds int
+}
+
+func (e *RateLimitError) Error() string { return ErrRateLimited.Error() }
+
+// Is makes errors.Is(err, ErrRateLimited) true for a RateLimitError.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
