@@ -1,0 +1,61 @@
+// Command accountd is an account and token service: registration, OAuth2
+// password-grant login, JWT access tokens, rotating refresh tokens and
+// revocation, on PostgreSQL and Redis.
+//
+// Usage:
+//
+//	accountd [serve]              run the HTTP server
+//	accountd migrate up|down|status
+//	accountd version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Environ(), os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "accountd:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: accountd [serve | migrate up|down|status | version]`
+
+// run is the whole program: it parses args and the environment, and returns
+// when the command is done or ctx is cancelled.
+func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
+	cmd := "serve"
+	if len(args) > 1 {
+		cmd = args[1]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, environ, stdout)
+	case "migrate":
+		sub := ""
+		if len(args) > 2 {
+			sub = args[2]
+		}
+		return migrate(ctx, sub, environ, stdout)
+	case "version", "--version", "-v":
+		_, err := fmt.Fprintf(stdout, "accountd %s\n", version)
+		return err
+	case "help", "-h", "--help":
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
+	default:
+		return fmt.Errorf("unknown command %q; %s", cmd, usage)
+	}
+}

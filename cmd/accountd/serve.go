@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/config"
+	accounthttp "github.com/accountd/accountd/internal/http"
+	"github.com/accountd/accountd/internal/postgres"
+	"github.com/accountd/accountd/internal/redis"
+	"github.com/accountd/accountd/internal/security"
+)
+
+// newLogger returns the logger that cfg asks for, writing to w.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openPostgres connects to the database (creating it when missing) and
+// migrates it when cfg asks for that.
+func openPostgres(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := postgres.Open(ctx, string(cfg.DatabaseURL))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MigrateOnStart {
+		if err := postgres.Migrate(ctx, pool); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return pool, nil
+}
+
+// openRedis connects to REDIS_URL, or starts the in-process server when it
+// is unset. The returned func releases what it opened.
+func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*goredis.Client, func(), error) {
+	url := string(cfg.RedisURL)
+	closeEmbedded := func() {}
+	if url == "" {
+		e, err := redis.StartEmbedded()
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Warn("REDIS_URL is unset: using an in-process Redis-compatible server; " +
+			"revocations and rate limits are not shared with other instances")
+		url, closeEmbedded = e.URL(), e.Close
+	}
+	rdb, err := redis.Open(ctx, url)
+	if err != nil {
+		closeEmbedded()
+		return nil, nil, err
+	}
+	return rdb, func() { _ = rdb.Close(); closeEmbedded() }, nil
+}
+
+// signingKey returns SECRET_KEY, or a random key for this process alone.
+func signingKey(cfg config.Config, log *slog.Logger) []byte {
+	if cfg.SecretKey != "" {
+		return []byte(cfg.SecretKey)
+	}
+	log.Warn("SECRET_KEY is unset: using a random key for this process alone; " +
+		"tokens will not survive a restart nor work on other instances")
+	return security.RandomKey(64)
+}
+
+func sameSite(s string) http.SameSite {
+	switch strings.ToLower(s) {
+	case "strict":
+		return http.SameSiteStrictMode
+	case "none":
+		return http.SameSiteNoneMode
+	default:
+		return http.SameSiteLaxMode
+	}
+}
+
+// serve runs the HTTP server until ctx is cancelled, then drains in-flight
+// requests for at most SHUTDOWN_TIMEOUT.
+func serve(ctx context.Context, environ []string, stdout io.Writer) error {
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+
+	startCtx, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+	pool, err := openPostgres(startCtx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	rdb, closeRedis, err := openRedis(startCtx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+
+	hasher, err := security.NewHasher(cfg.BcryptCost, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return fmt.Errorf("BCRYPT_COST: %w", err)
+	}
+	tokens, err := security.NewJWT(security.JWTConfig{
+		Algorithm: cfg.Algorithm, Key: signingKey(cfg, log), Issuer: cfg.JWTIssuer,
+		Audience: cfg.JWTAudience, TTL: cfg.AccessTTL(),
+	})
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY/ALGORITHM: %w", err)
+	}
+	svc := account.NewService(postgres.NewAccountStore(pool), postgres.NewSessionStore(pool),
+		redis.NewRevocations(rdb, cfg.RedisKeyPrefix), hasher, tokens,
+		account.Config{RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace}, log)
+	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
+
+	h := accounthttp.NewHandler(accounthttp.Config{
+		Service: svc, Logger: log, Version: version, TrustedProxies: proxies,
+		RequestTimeout: cfg.RequestTimeout,
+		Cookies: accounthttp.CookieConfig{
+			Secure: cfg.CookieSecure, SameSite: sameSite(cfg.CookieSameSite), Domain: cfg.CookieDomain,
+		},
+		Health: map[string]accounthttp.Check{
+			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
+			"redis":    func(ctx context.Context) error { return redis.Ping(ctx, rdb) },
+		},
+	})
+	return listenAndServe(ctx, cfg, accounthttp.NewServer(cfg.HTTPAddr, h, cfg.RequestTimeout, log), log)
+}
+
+// listenAndServe serves until ctx ends, then shuts down gracefully.
+func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	log.Info("accountd listening", slog.String("addr", ln.Addr().String()), slog.String("version", version))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// startupTimeout bounds connecting to dependencies at start.
+const startupTimeout = 30 * time.Second

@@ -1,0 +1,198 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/accountd/accountd/internal/security"
+)
+
+// Config holds the service's policies.
+type Config struct {
+	// RefreshTTL is the lifetime of each refresh token.
+	RefreshTTL time.Duration
+	// ReuseGrace is how long after its rotation a refresh token still
+	// yields the child its first use produced.
+	ReuseGrace time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service carries out the account use cases on top of the stores.
+type Service struct {
+	accounts    AccountStore
+	sessions    SessionStore
+	revocations Revocations
+	hasher      *security.Hasher
+	tokens      *security.JWT
+	cfg         Config
+	log         *slog.Logger
+}
+
+// NewService returns a Service that uses the given stores and helpers.
+func NewService(accounts AccountStore, sessions SessionStore, revocations Revocations,
+	hasher *security.Hasher, tokens *security.JWT, cfg Config, log *slog.Logger) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{
+		accounts: accounts, sessions: sessions, revocations: revocations,
+		hasher: hasher, tokens: tokens, cfg: cfg, log: log,
+	}
+}
+
+// Tokens is what a login or a refresh hands to the client.
+type Tokens struct {
+	AccessToken      string
+	AccessExpiresIn  time.Duration
+	RefreshToken     string
+	RefreshExpiresIn time.Duration
+	SessionID        string
+	AccountUUID      string
+}
+
+// Principal is the caller that an access token names.
+type Principal struct {
+	AccountUUID string
+	SessionID   string
+	TokenID     string
+}
+
+// Register creates an account. It returns a *ValidationError for a bad
+// account id or password and ErrAccountExists when the id is taken.
+func (s *Service) Register(ctx context.Context, accountID, password string) (Account, error) {
+	var v ValidationError
+	checkAccountID(&v, "account_id", accountID)
+	checkPassword(&v, "password", password, accountID)
+	if err := v.orNil(); err != nil {
+		return Account{}, err
+	}
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return Account{}, err
+	}
+	a, err := s.accounts.Create(ctx, NewAccount{AccountID: accountID, PasswordHash: hash, CreatedAt: s.cfg.Now()})
+	if err != nil {
+		return Account{}, fmt.Errorf("create account: %w", err)
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "account registered", slog.String("event", "account_registered"),
+		slog.String("account_uuid", a.UUID))
+	return a, nil
+}
+
+// Exists reports whether an account with the id exists, in any case.
+func (s *Service) Exists(ctx context.Context, accountID string) (bool, error) {
+	if err := ValidateAccountID("account_id", accountID); err != nil {
+		return false, err
+	}
+	_, err := s.accounts.ByAccountID(ctx, accountID)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	default:
+		return false, fmt.Errorf("find account: %w", err)
+	}
+}
+
+// Login checks the credentials and starts a session. Wrong passwords and
+// unknown accounts both give ErrInvalidCredentials after one bcrypt
+// comparison; a disabled account gives ErrAccountDisabled after a correct
+// password.
+func (s *Service) Login(ctx context.Context, accountID, password string, c Client) (Tokens, error) {
+	var a Account
+	if ValidAccountID(accountID) {
+		var err error
+		a, err = s.accounts.ByAccountID(ctx, accountID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Tokens{}, fmt.Errorf("find account: %w", err)
+		}
+	}
+	if err := s.compare(ctx, a.PasswordHash, password); err != nil {
+		if errors.Is(err, ErrInvalidPassword) {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "login failed", slog.String("event", "login_failed"),
+				slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
+			return Tokens{}, ErrInvalidCredentials
+		}
+		return Tokens{}, err
+	}
+	if a.Disabled {
+		return Tokens{}, ErrAccountDisabled
+	}
+	if s.hasher.NeedsRehash(a.PasswordHash) {
+		s.rehash(ctx, a.UUID, password)
+	}
+	return s.startSession(ctx, a.UUID, c)
+}
+
+// rehash stores a hash of the current cost. A failure only delays it to the
+// next login, so it is logged, not returned.
+func (s *Service) rehash(ctx context.Context, uuid, password string) {
+	hash, err := s.hash(ctx, password)
+	if err == nil {
+		err = s.accounts.UpdatePasswordHash(ctx, uuid, hash)
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "rehash password", slog.String("account_uuid", uuid),
+			slog.String("error", err.Error()))
+	}
+}
+
+func (s *Service) startSession(ctx context.Context, accountUUID string, c Client) (Tokens, error) {
+	now := s.cfg.Now()
+	sessionID := security.NewID()
+	refresh := security.NewRefreshToken()
+	err := s.sessions.Create(ctx, NewSession{
+		ID: sessionID, AccountUUID: accountUUID, TokenHash: security.HashToken(refresh),
+		Client: c, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+	})
+	if err != nil {
+		return Tokens{}, fmt.Errorf("create session: %w", err)
+	}
+	return s.issue(accountUUID, sessionID, refresh, s.cfg.RefreshTTL)
+}
+
+func (s *Service) issue(accountUUID, sessionID, refresh string, refreshTTL time.Duration) (Tokens, error) {
+	access, _, err := s.tokens.Issue(accountUUID, sessionID)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return Tokens{
+		AccessToken: access, AccessExpiresIn: s.tokens.TTL(),
+		RefreshToken: refresh, RefreshExpiresIn: refreshTTL,
+		SessionID: sessionID, AccountUUID: accountUUID,
+	}, nil
+}
+
+// hash runs bcrypt, reporting a full hash queue as ErrUnavailable.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	h, err := s.hasher.Hash(ctx, password)
+	if errors.Is(err, security.ErrBusy) {
+		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return h, err
+}
+
+// compare checks a password against hash ("" for an unknown account, which
+// still pays one comparison). It returns ErrInvalidPassword on a mismatch.
+func (s *Service) compare(ctx context.Context, hash, password string) error {
+	if len(password) > security.MaxPasswordBytes {
+		// No stored password is this long; pay the same time all the same.
+		hash, password = "", password[:security.MaxPasswordBytes]
+	}
+	err := s.hasher.Compare(ctx, hash, password)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, security.ErrMismatch):
+		return ErrInvalidPassword
+	case errors.Is(err, security.ErrBusy):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	default:
+		return err
+	}
+}

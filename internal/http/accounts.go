@@ -1,0 +1,113 @@
+package http
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/accountd/accountd/internal/account"
+)
+
+// accountBody is the public view of an account.
+type accountBody struct {
+	UUID      string    `json:"uuid"`
+	AccountID string    `json:"account_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toAccountBody(a account.Account) accountBody {
+	return accountBody{UUID: a.UUID, AccountID: a.AccountID, CreatedAt: a.CreatedAt.UTC()}
+}
+
+type registerRequest struct {
+	AccountID string `json:"account_id"`
+	Password  string `json:"password"`
+}
+
+func handleRegister(svc *account.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req registerRequest
+		if decodeJSON(w, r, &req) != nil {
+			return
+		}
+		a, err := svc.Register(r.Context(), req.AccountID, req.Password)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, toAccountBody(a))
+	})
+}
+
+type existsBody struct {
+	AccountID string `json:"account_id"`
+	Exists    bool   `json:"exists"`
+}
+
+func handleExists(svc *account.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := chi.URLParam(r, "account_id")
+		exists, err := svc.Exists(r.Context(), id)
+		var verr *account.ValidationError
+		switch {
+		case errors.As(err, &verr):
+			writeValidation(w, "path", verr)
+		case err != nil:
+			writeError(w, r, log, err)
+		default:
+			writeJSON(w, http.StatusOK, existsBody{AccountID: id, Exists: exists})
+		}
+	})
+}
+
+func handleMe(svc *account.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := svc.Me(r.Context(), principal(r.Context()))
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, toAccountBody(a))
+	})
+}
+
+type verifyPasswordRequest struct {
+	Password string `json:"password"`
+}
+
+func handleVerifyPassword(svc *account.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req verifyPasswordRequest
+		if decodeJSON(w, r, &req) != nil {
+			return
+		}
+		if err := svc.VerifyPassword(r.Context(), principal(r.Context()), req.Password); err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, messageBody{Message: "Password is valid"})
+	})
+}
+
+type changePasswordRequest struct {
+	OldPassword string `json:"old_password"`
+	NewPassword string `json:"new_password"`
+}
+
+func handleChangePassword(svc *account.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req changePasswordRequest
+		if decodeJSON(w, r, &req) != nil {
+			return
+		}
+		err := svc.ChangePassword(r.Context(), principal(r.Context()), req.OldPassword, req.NewPassword)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, messageBody{Message: "Password changed; other sessions were signed out"})
+	})
+}

@@ -1,0 +1,73 @@
+package http
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/accountd/accountd/internal/account"
+)
+
+// Cookie names and paths of the contract.
+const (
+	accessCookie  = "access_token"
+	refreshCookie = "refresh_token"
+	accessPath    = "/"
+	refreshPath   = "/api/v1/accounts"
+)
+
+// CookieConfig says how token cookies are set.
+type CookieConfig struct {
+	// Secure is "auto" (Secure when the request came over TLS, or through a
+	// trusted proxy that says https), "true" or "false".
+	Secure   string
+	SameSite http.SameSite
+	Domain   string
+}
+
+type cookies struct {
+	CookieConfig
+	proxies proxies
+}
+
+func (c cookies) secure(r *http.Request) bool {
+	switch c.Secure {
+	case "true":
+		return true
+	case "false":
+		return false
+	default:
+		return r.TLS != nil || c.proxies.forwardedTLS(r)
+	}
+}
+
+func (c cookies) cookie(r *http.Request, name, value, path string, maxAge time.Duration) *http.Cookie {
+	seconds := int(maxAge / time.Second)
+	if seconds <= 0 {
+		seconds = -1 // delete now
+	}
+	return &http.Cookie{
+		Name: name, Value: value, Path: path, Domain: c.Domain, MaxAge: seconds,
+		HttpOnly: true, Secure: c.secure(r), SameSite: c.SameSite,
+	}
+}
+
+// set puts both token cookies on the response.
+func (c cookies) set(w http.ResponseWriter, r *http.Request, t account.Tokens) {
+	http.SetCookie(w, c.cookie(r, accessCookie, t.AccessToken, accessPath, t.AccessExpiresIn))
+	http.SetCookie(w, c.cookie(r, refreshCookie, t.RefreshToken, refreshPath, t.RefreshExpiresIn))
+}
+
+// clear removes both token cookies, repeating their Path and Domain.
+func (c cookies) clear(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, c.cookie(r, accessCookie, "", accessPath, 0))
+	http.SetCookie(w, c.cookie(r, refreshCookie, "", refreshPath, 0))
+}
+
+// cookieValue returns the value of the named cookie, or "".
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}

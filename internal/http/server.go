@@ -1,0 +1,66 @@
+// Package http is accountd's HTTP interface: the chi router, the handlers
+// that decode requests, call the account service and encode its answers, and
+// the middleware around them.
+package http
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/accountd/accountd/internal/account"
+)
+
+// Config is what NewHandler needs.
+type Config struct {
+	Service        *account.Service
+	Logger         *slog.Logger
+	Health         map[string]Check
+	Cookies        CookieConfig
+	TrustedProxies []netip.Prefix
+	RequestTimeout time.Duration
+	Version        string
+}
+
+// NewHandler returns the whole HTTP API of accountd.
+func NewHandler(c Config) http.Handler {
+	r := chi.NewRouter()
+	addRoutes(r, c)
+	return r
+}
+
+// NewServer returns an http.Server for h with timeouts that fit a request
+// timeout of requestTimeout.
+func NewServer(addr string, h http.Handler, requestTimeout time.Duration, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       requestTimeout,
+		WriteTimeout:      requestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// methodNotAllowed answers 405 with the Allow header that lists what the
+// path does take.
+func methodNotAllowed(mux *chi.Mux) http.Handler {
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range methods {
+			if mux.Match(chi.NewRouteContext(), m, r.URL.Path) {
+				allow = append(allow, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeAPIError(w, errMethodNotAllowed)
+	})
+}

@@ -1,0 +1,4 @@
+// Package security holds the cryptography of accountd: bcrypt password
+// hashing under a concurrency bound, JWT access tokens, and opaque refresh
+// tokens with their hashes and sealing. It is a leaf: it does no I/O.
+package security
