@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accountd/accountd/internal/postgres/pgtest"
+	"github.com/accountd/accountd/internal/security"
+)
+
+// syncBuffer is a bytes.Buffer that the server may write while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// instance is one accountd started by run in this process.
+type instance struct {
+	URL  string
+	Logs *syncBuffer
+	stop context.CancelFunc
+	done chan error
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// baseEnv is a test environment: a fresh database, a key prefix of its own
+// on the machine's Redis, bcrypt at its cheapest.
+func baseEnv(t *testing.T) []string {
+	t.Helper()
+	return []string{
+		"DATABASE_URL=" + pgtest.UnusedDatabaseURL(t),
+		"REDIS_URL=redis://127.0.0.1:6379/0",
+		"REDIS_KEY_PREFIX=test:" + security.NewID() + ":",
+		"SECRET_KEY=" + strings.Repeat("k", 40),
+		"BCRYPT_COST=4",
+		"LOG_LEVEL=debug",
+	}
+}
+
+// start runs accountd with env and waits until /livez answers.
+func start(t *testing.T, env []string) *instance {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{URL: "http://" + addr, Logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	go func() {
+		in.done <- run(ctx, []string{"accountd", "serve"}, append(env, "HTTP_ADDR="+addr), in.Logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-in.done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("accountd did not stop within 10s")
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-in.done:
+			t.Fatalf("accountd exited at start: %v\nlogs:\n%s", err, in.Logs)
+		default:
+		}
+		resp, err := http.Get(in.URL + "/livez")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return in
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("accountd did not answer /livez within 20s\nlogs:\n%s", in.Logs)
+	return nil
+}
+
+// client is a curl-like HTTP client with a cookie jar.
+type client struct {
+	t    *testing.T
+	http *http.Client
+}
+
+func newClient(t *testing.T) *client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// do sends a request and returns the status and the decoded JSON body.
+func (c *client) do(method, rawURL, contentType, body string, header ...string) (int, map[string]any, http.Header) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, rawURL, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, rawURL, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			c.t.Fatalf("%s %s: body is not JSON: %q", method, rawURL, raw)
+		}
+	}
+	return resp.StatusCode, m, resp.Header
+}
+
+func (c *client) cookie(base, name string) string {
+	u, _ := url.Parse(base + "/api/v1/accounts/")
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func wantStatus(t *testing.T, what string, got, want int, body map[string]any) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("%s: status = %d, want %d (body %v)", what, got, want, body)
+	}
+}
+
+// TestReadmeCurlFlow follows the README's curl examples: register, log in
+// with a cookie jar, /me, refresh, logout.
+func TestReadmeCurlFlow(t *testing.T) {
+	in := start(t, baseEnv(t))
+	api := in.URL + "/api/v1/accounts"
+	c := newClient(t)
+
+	st, body, _ := c.do("POST", api+"/", "application/json", `{"account_id": "john", "password": "securepass123"}`)
+	wantStatus(t, "register", st, http.StatusCreated, body)
+	if body["account_id"] != "john" || body["uuid"] == "" {
+		t.Fatalf("register body = %v, want account_id john and a uuid", body)
+	}
+	st, body, h := c.do("POST", api+"/token", "application/x-www-form-urlencoded", "username=john&password=securepass123")
+	wantStatus(t, "login", st, http.StatusOK, body)
+	if body["token_type"] != "bearer" || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("login: token_type %v, Cache-Control %q; want bearer, no-store", body["token_type"], h.Get("Cache-Control"))
+	}
+	st, body, _ = c.do("GET", api+"/me", "", "")
+	wantStatus(t, "me", st, http.StatusOK, body)
+	if body["account_id"] != "john" {
+		t.Fatalf("me account_id = %v, want john", body["account_id"])
+	}
+	oldRefresh := c.cookie(in.URL, "refresh_token")
+	st, body, _ = c.do("POST", api+"/refresh", "", "")
+	wantStatus(t, "refresh", st, http.StatusOK, body)
+	if nr := c.cookie(in.URL, "refresh_token"); nr == "" || nr == oldRefresh {
+		t.Fatalf("refresh cookie was not rotated")
+	}
+	st, body, _ = c.do("DELETE", api+"/logout", "", "")
+	wantStatus(t, "logout", st, http.StatusOK, body)
+	if c.cookie(in.URL, "refresh_token") != "" || c.cookie(in.URL, "access_token") != "" {
+		t.Fatalf("logout left cookies in the jar")
+	}
+	st, body, _ = c.do("GET", api+"/me", "", "")
+	wantStatus(t, "me after logout", st, http.StatusUnauthorized, body)
+}
+
+// TestTwoInstancesShareRevocation runs two servers on one database and one
+// Redis: a logout on one is refused on the other within a second.
+func TestTwoInstancesShareRevocation(t *testing.T) {
+	env := baseEnv(t)
+	a := start(t, env)
+	b := start(t, append(env, "MIGRATE_ON_START=true"))
+	c := newClient(t)
+	api := func(in *instance) string { return in.URL + "/api/v1/accounts" }
+
+	st, body, _ := c.do("POST", api(a)+"/", "application/json", `{"account_id": "shared.user", "password": "securepass123"}`)
+	wantStatus(t, "register on A", st, http.StatusCreated, body)
+	st, body, _ = c.do("POST", api(b)+"/token", "application/x-www-form-urlencoded", "username=Shared.User&password=securepass123")
+	wantStatus(t, "login on B", st, http.StatusOK, body)
+	access, _ := body["access_token"].(string)
+	bearer := []string{"Authorization", "Bearer " + access}
+
+	st, body, _ = c.do("GET", api(a)+"/me", "", "", bearer...)
+	wantStatus(t, "me on A with B's token", st, http.StatusOK, body)
+	st, body, _ = c.do("DELETE", api(a)+"/logout", "", "", bearer...)
+	wantStatus(t, "logout on A", st, http.StatusOK, body)
+
+	deadline := time.Now().Add(time.Second)
+	for {
+		st, body, _ = c.do("GET", api(b)+"/me", "", "", bearer...)
+		if st == http.StatusUnauthorized || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wantStatus(t, "me on B after logout on A", st, http.StatusUnauthorized, body)
+	if body["code"] != "token_revoked" {
+		t.Fatalf("code = %v, want token_revoked", body["code"])
+	}
+}
+
+// TestShutdownDrainsInFlight cancels the server's context (what SIGTERM
+// does) while logins are in flight: each of them completes, and run
+// returns nil.
+func TestShutdownDrainsInFlight(t *testing.T) {
+	env := append(baseEnv(t), "BCRYPT_COST=11") // slow enough to be in flight
+	in := start(t, env)
+	c := newClient(t)
+	api := in.URL + "/api/v1/accounts"
+	st, body, _ := c.do("POST", api+"/", "application/json", `{"account_id": "drain", "password": "securepass123"}`)
+	wantStatus(t, "register", st, http.StatusCreated, body)
+
+	const n = 6
+	results := make(chan int, n)
+	for range n {
+		go func() {
+			resp, err := http.Post(api+"/token", "application/x-www-form-urlencoded",
+				strings.NewReader("username=drain&password=securepass123"))
+			if err != nil {
+				results <- -1
+				return
+			}
+			resp.Body.Close()
+			results <- resp.StatusCode
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // let the requests reach the server
+	in.stop()
+	for range n {
+		if st := <-results; st != http.StatusOK {
+			t.Errorf("in-flight login during shutdown: status %d, want 200", st)
+		}
+	}
+	select {
+	case err := <-in.done:
+		if err != nil {
+			t.Fatalf("run returned %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return within 10s of shutdown")
+	}
+	in.done <- nil // for the cleanup
+	if _, err := http.Get(in.URL + "/livez"); err == nil {
+		t.Fatal("server still answers after shutdown")
+	}
+}
+
+func TestBadConfigNamesTheVariable(t *testing.T) {
+	cases := map[string]string{
+		"BCRYPT_COST=abc":    "BCRYPT_COST",
+		"SECRET_KEY=short":   "SECRET_KEY",
+		"ALGORITHM=none":     "ALGORITHM",
+		"COOKIE_SECURE=yes":  "COOKIE_SECURE",
+		"TRUSTED_PROXIES=x":  "TRUSTED_PROXIES",
+		"REQUEST_TIMEOUT=1y": "REQUEST_TIMEOUT",
+	}
+	for setting, name := range cases {
+		err := run(context.Background(), []string{"accountd"}, []string{setting}, io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), name) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error = %v, want one line starting with %s", setting, err, name)
+		}
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"accountd", "version"}, nil, &out); err != nil {
+		t.Fatalf("version: %v", err)
+	}
+	if !strings.HasPrefix(out.String(), "accountd ") {
+		t.Fatalf("version printed %q, want it to start with accountd", out.String())
+	}
+	if err := run(context.Background(), []string{"accountd", "frobnicate"}, nil, io.Discard); err == nil {
+		t.Fatal("unknown command: got nil error")
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	env := []string{"DATABASE_URL=" + pgtest.UnusedDatabaseURL(t)}
+	var out bytes.Buffer
+	for _, sub := range []string{"up", "status", "down", "up"} {
+		out.Reset()
+		if err := run(context.Background(), []string{"accountd", "migrate", sub}, env, &out); err != nil {
+			t.Fatalf("migrate %s: %v", sub, err)
+		}
+	}
+	if !strings.Contains(out.String(), "00001") || !strings.Contains(strings.ToLower(out.String()), "applied") {
+		t.Fatalf("migrate up printed %q, want migration 00001 shown applied", out.String())
+	}
+	if err := run(context.Background(), []string{"accountd", "migrate", "sideways"}, env, io.Discard); err == nil {
+		t.Fatal("migrate sideways: got nil error")
+	}
+}
