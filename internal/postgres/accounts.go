@@ -1,0 +1,120 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/accountd/accountd/internal/account"
+)
+
+// AccountStore keeps accounts in the accounts table.
+type AccountStore struct {
+	pool *pgxpool.Pool
+}
+
+var _ account.AccountStore = (*AccountStore)(nil)
+
+// NewAccountStore returns an AccountStore that uses pool.
+func NewAccountStore(pool *pgxpool.Pool) *AccountStore {
+	return &AccountStore{pool: pool}
+}
+
+const accountColumns = `uuid, account_id, password_hash, disabled, created_at`
+
+const (
+	createAccountSQL = `
+INSERT INTO accounts (account_id, password_hash, created_at, updated_at)
+VALUES ($1, $2, coalesce($3, now()), coalesce($3, now()))
+RETURNING ` + accountColumns
+
+	accountByAccountIDSQL = `
+SELECT ` + accountColumns + ` FROM accounts WHERE lower(account_id) = lower($1)`
+
+	accountByUUIDSQL = `
+SELECT ` + accountColumns + ` FROM accounts WHERE uuid = $1`
+
+	updatePasswordHashSQL = `
+UPDATE accounts SET password_hash = $2, updated_at = now() WHERE uuid = $1`
+)
+
+// accountRow is one row of the accounts table as this package reads it.
+type accountRow struct {
+	UUID         string    `db:"uuid"`
+	AccountID    string    `db:"account_id"`
+	PasswordHash string    `db:"password_hash"`
+	Disabled     bool      `db:"disabled"`
+	CreatedAt    time.Time `db:"created_at"`
+}
+
+func (r accountRow) toAccount() account.Account {
+	return account.Account{
+		UUID:         r.UUID,
+		AccountID:    r.AccountID,
+		PasswordHash: r.PasswordHash,
+		Disabled:     r.Disabled,
+		CreatedAt:    r.CreatedAt.UTC(),
+	}
+}
+
+// Create stores a new account and returns it with its UUID. A zero
+// a.CreatedAt means now, by the database's clock. It returns
+// account.ErrAccountExists when the account id is taken, in any case.
+func (s *AccountStore) Create(ctx context.Context, a account.NewAccount) (account.Account, error) {
+	var createdAt *time.Time
+	if !a.CreatedAt.IsZero() {
+		createdAt = &a.CreatedAt
+	}
+	rows, _ := s.pool.Query(ctx, createAccountSQL, a.AccountID, a.PasswordHash, createdAt)
+	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[accountRow])
+	if hasCode(err, codeUniqueViolation) {
+		return account.Account{}, account.ErrAccountExists
+	}
+	if err != nil {
+		return account.Account{}, translate("create account", err)
+	}
+	return row.toAccount(), nil
+}
+
+// ByAccountID finds an account by its account id, ignoring case. It returns
+// account.ErrNotFound when there is none.
+func (s *AccountStore) ByAccountID(ctx context.Context, accountID string) (account.Account, error) {
+	rows, _ := s.pool.Query(ctx, accountByAccountIDSQL, accountID)
+	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[accountRow])
+	if err != nil {
+		return account.Account{}, translate("find account by account id", err)
+	}
+	return row.toAccount(), nil
+}
+
+// ByUUID finds an account by its UUID. It returns account.ErrNotFound when
+// there is none, including when uuid is not a UUID at all.
+func (s *AccountStore) ByUUID(ctx context.Context, uuid string) (account.Account, error) {
+	if !validUUID(uuid) {
+		return account.Account{}, account.ErrNotFound
+	}
+	rows, _ := s.pool.Query(ctx, accountByUUIDSQL, uuid)
+	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[accountRow])
+	if err != nil {
+		return account.Account{}, translate("find account by uuid", err)
+	}
+	return row.toAccount(), nil
+}
+
+// UpdatePasswordHash replaces an account's password hash. It returns
+// account.ErrNotFound when there is no such account.
+func (s *AccountStore) UpdatePasswordHash(ctx context.Context, uuid, hash string) error {
+	if !validUUID(uuid) {
+		return account.ErrNotFound
+	}
+	tag, err := s.pool.Exec(ctx, updatePasswordHashSQL, uuid, hash)
+	if err != nil {
+		return translate("update password hash", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return account.ErrNotFound
+	}
+	return nil
+}

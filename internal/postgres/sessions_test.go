@@ -1,0 +1,192 @@
+package postgres_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accountd/accountd/internal/account"
+)
+
+func rotation(t *testing.T, parent []byte, now time.Time) account.Rotation {
+	t.Helper()
+	return account.Rotation{
+		ParentHash:  parent,
+		ChildHash:   newHash(t),
+		ChildSealed: []byte("sealed-" + newID(t)),
+		Client:      account.Client{IPAddress: "198.51.100.7", UserAgent: "test/2"},
+		Now:         now,
+		ExpiresAt:   now.Add(7 * 24 * time.Hour),
+	}
+}
+
+func TestSessionCreateAndRotate(t *testing.T) {
+	f := newSessionFixture(t)
+	ctx := t.Context()
+	id, first := f.newSession(t, t0)
+
+	got, err := f.store.ByTokenHash(ctx, first, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("ByTokenHash: %v", err)
+	}
+	if got.ID != id || got.AccountUUID != f.accountUUID || !got.CreatedAt.Equal(t0) || !got.LastUsedAt.Equal(t0) ||
+		got.IPAddress != "192.0.2.1" || got.UserAgent != "test/1" {
+		t.Fatalf("ByTokenHash = %+v, want session %s created and last used at %v from 192.0.2.1", got, id, t0)
+	}
+
+	now := t0.Add(time.Hour)
+	r := rotation(t, first, now)
+	s, _, err := f.store.Rotate(ctx, r)
+	if err != nil {
+		t.Fatalf("Rotate: %v", err)
+	}
+	if s.ID != id || !s.LastUsedAt.Equal(now) || !s.ExpiresAt.Equal(r.ExpiresAt) || s.IPAddress != "198.51.100.7" ||
+		s.UserAgent != "test/2" || !s.CreatedAt.Equal(t0) {
+		t.Fatalf("Rotate = %+v, want session %s last used %v, expiring %v, from the new client", s, id, now, r.ExpiresAt)
+	}
+
+	// The child works, once.
+	later := now.Add(time.Hour)
+	if _, _, err := f.store.Rotate(ctx, rotation(t, r.ChildHash, later)); err != nil {
+		t.Fatalf("Rotate(child): got %v, want nil", err)
+	}
+
+	// The parent is spent: it reports the child its first use sealed.
+	s, token, err := f.store.Rotate(ctx, rotation(t, first, later))
+	if !errors.Is(err, account.ErrTokenRotated) {
+		t.Fatalf("Rotate(parent again): got %v, want %v", err, account.ErrTokenRotated)
+	}
+	want := account.RefreshToken{SessionID: id, AccountUUID: f.accountUUID, UsedAt: now, ChildSealed: r.ChildSealed}
+	if token.SessionID != want.SessionID || token.AccountUUID != want.AccountUUID || !token.UsedAt.Equal(want.UsedAt) ||
+		!bytes.Equal(token.ChildSealed, want.ChildSealed) {
+		t.Fatalf("Rotate(parent again) token = %+v, want %+v", token, want)
+	}
+	if s.ID != id {
+		t.Fatalf("Rotate(parent again) session = %q, want %q", s.ID, id)
+	}
+
+	// A spent token still names its session.
+	if got, err := f.store.ByTokenHash(ctx, first, later); err != nil || got.ID != id {
+		t.Fatalf("ByTokenHash(spent parent) = %q, %v, want %q, nil", got.ID, err, id)
+	}
+	if n := f.countTokens(t, id); n != 3 {
+		t.Fatalf("session has %d refresh tokens, want 3", n)
+	}
+}
+
+func TestRotateNotFound(t *testing.T) {
+	f := newSessionFixture(t)
+	ctx := t.Context()
+
+	t.Run("unknown", func(t *testing.T) {
+		if _, _, err := f.store.Rotate(ctx, rotation(t, newHash(t), t0)); !errors.Is(err, account.ErrNotFound) {
+			t.Fatalf("got %v, want %v", err, account.ErrNotFound)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		_, hash := f.newSession(t, t0)
+		expiry := t0.Add(7 * 24 * time.Hour)
+		for _, now := range []time.Time{expiry, expiry.Add(time.Second)} {
+			if _, _, err := f.store.Rotate(ctx, rotation(t, hash, now)); !errors.Is(err, account.ErrNotFound) {
+				t.Fatalf("Rotate at %v: got %v, want %v", now, err, account.ErrNotFound)
+			}
+			if _, err := f.store.ByTokenHash(ctx, hash, now); !errors.Is(err, account.ErrNotFound) {
+				t.Fatalf("ByTokenHash at %v: got %v, want %v", now, err, account.ErrNotFound)
+			}
+		}
+	})
+	t.Run("revoked session", func(t *testing.T) {
+		id, hash := f.newSession(t, t0)
+		r := rotation(t, hash, t0.Add(time.Minute))
+		if _, _, err := f.store.Rotate(ctx, r); err != nil {
+			t.Fatalf("Rotate: %v", err)
+		}
+		if err := f.store.Revoke(ctx, f.accountUUID, id, t0.Add(2*time.Minute)); err != nil {
+			t.Fatalf("Revoke: %v", err)
+		}
+		for name, h := range map[string][]byte{"spent parent": hash, "child": r.ChildHash} {
+			if _, _, err := f.store.Rotate(ctx, rotation(t, h, t0.Add(3*time.Minute))); !errors.Is(err, account.ErrNotFound) {
+				t.Fatalf("Rotate(%s) after Revoke: got %v, want %v", name, err, account.ErrNotFound)
+			}
+			if _, err := f.store.ByTokenHash(ctx, h, t0.Add(3*time.Minute)); !errors.Is(err, account.ErrNotFound) {
+				t.Fatalf("ByTokenHash(%s) after Revoke: got %v, want %v", name, err, account.ErrNotFound)
+			}
+		}
+	})
+}
+
+func TestRotateRace(t *testing.T) {
+	f := newSessionFixture(t)
+	id, parent := f.newSession(t, t0)
+	now := t0.Add(time.Hour)
+
+	const racers = 20
+	type result struct {
+		rotation account.Rotation
+		token    account.RefreshToken
+		err      error
+	}
+	results := make([]result, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			r := rotation(t, parent, now)
+			r.ChildSealed = fmt.Appendf(nil, "sealed by racer %d", i)
+			_, token, err := f.store.Rotate(t.Context(), r)
+			results[i] = result{r, token, err}
+		})
+	}
+	wg.Wait()
+
+	var winners []result
+	for _, res := range results {
+		if res.err == nil {
+			winners = append(winners, res)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d racers rotated the token, want exactly 1", len(winners))
+	}
+	sealed := winners[0].rotation.ChildSealed
+	for i, res := range results {
+		if res.err == nil {
+			continue
+		}
+		if !errors.Is(res.err, account.ErrTokenRotated) {
+			t.Fatalf("racer %d: got %v, want %v", i, res.err, account.ErrTokenRotated)
+		}
+		if !bytes.Equal(res.token.ChildSealed, sealed) {
+			t.Fatalf("racer %d: ChildSealed = %q, want the winner's %q", i, res.token.ChildSealed, sealed)
+		}
+	}
+	if n := f.countTokens(t, id); n != 2 {
+		t.Fatalf("session has %d refresh tokens, want 2", n)
+	}
+}
+
+// TestRotateRevokeRace checks that rotations and revocations of one session
+// running together neither deadlock nor leave a live child.
+func TestRotateRevokeRace(t *testing.T) {
+	f := newSessionFixture(t)
+	for range 10 {
+		id, hash := f.newSession(t, t0)
+		var wg sync.WaitGroup
+		var rotateErr, revokeErr error
+		r := rotation(t, hash, t0.Add(time.Minute))
+		wg.Go(func() { _, _, rotateErr = f.store.Rotate(t.Context(), r) })
+		wg.Go(func() { revokeErr = f.store.Revoke(t.Context(), f.accountUUID, id, t0.Add(time.Minute)) })
+		wg.Wait()
+		if rotateErr != nil && !errors.Is(rotateErr, account.ErrNotFound) {
+			t.Fatalf("Rotate: got %v, want nil or %v", rotateErr, account.ErrNotFound)
+		}
+		if revokeErr != nil {
+			t.Fatalf("Revoke: got %v, want nil", revokeErr)
+		}
+		if _, err := f.store.ByTokenHash(t.Context(), r.ChildHash, t0.Add(2*time.Minute)); !errors.Is(err, account.ErrNotFound) {
+			t.Fatalf("ByTokenHash(child) after Revoke: got %v, want %v", err, account.ErrNotFound)
+		}
+	}
+}
