@@ -6,6 +6,8 @@
 //
 //	accountd [serve]              run the HTTP server
 //	accountd migrate up|down|status
+//	accountd cleanup              delete long-expired and long-revoked sessions
+//	accountd healthcheck          exit 0 when the local server's /health is 200
 //	accountd version
 package main
 
@@ -31,7 +33,7 @@ func main() {
 	}
 }
 
-const usage = `usage: accountd [serve | migrate up|down|status | version]`
+const usage = `usage: accountd [serve | migrate up|down|status | cleanup | healthcheck | version]`
 
 // run is the whole program: it parses args and the environment, and returns
 // when the command is done or ctx is cancelled.
@@ -49,6 +51,10 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			sub = args[2]
 		}
 		return migrate(ctx, sub, environ, stdout)
+	case "cleanup":
+		return cleanup(ctx, environ, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, environ, stdout)
 	case "version", "--version", "-v":
 		_, err := fmt.Fprintf(stdout, "accountd %s\n", version)
 		return err

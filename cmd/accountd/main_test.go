@@ -66,6 +66,7 @@ func baseEnv(t *testing.T) []string {
 		"SECRET_KEY=" + strings.Repeat("k", 40),
 		"BCRYPT_COST=4",
 		"LOG_LEVEL=debug",
+		"SHUTDOWN_DELAY=0s",
 	}
 }
 
@@ -241,7 +242,7 @@ func TestTwoInstancesShareRevocation(t *testing.T) {
 // does) while logins are in flight: each of them completes, and run
 // returns nil.
 func TestShutdownDrainsInFlight(t *testing.T) {
-	env := append(baseEnv(t), "BCRYPT_COST=11") // slow enough to be in flight
+	env := append(baseEnv(t), "BCRYPT_COST=11", "SHUTDOWN_DELAY=1s") // slow enough to be in flight
 	in := start(t, env)
 	c := newClient(t)
 	api := in.URL + "/api/v1/accounts"
@@ -264,6 +265,12 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // let the requests reach the server
 	in.stop()
+	time.Sleep(200 * time.Millisecond) // within SHUTDOWN_DELAY
+	st, body, _ = c.do("GET", in.URL+"/health", "", "")
+	wantStatus(t, "health while draining", st, http.StatusServiceUnavailable, body)
+	if checks, _ := body["checks"].(map[string]any); checks["accountd"] != "unavailable" {
+		t.Fatalf("health checks while draining = %v, want accountd unavailable", body["checks"])
+	}
 	for range n {
 		if st := <-results; st != http.StatusOK {
 			t.Errorf("in-flight login during shutdown: status %d, want 200", st)
@@ -327,5 +334,35 @@ func TestMigrateCommands(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"accountd", "migrate", "sideways"}, env, io.Discard); err == nil {
 		t.Fatal("migrate sideways: got nil error")
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	env := baseEnv(t)
+	in := start(t, env)
+	addr := strings.TrimPrefix(in.URL, "http://")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"accountd", "healthcheck"}, append(env, "HTTP_ADDR="+addr), &out); err != nil {
+		t.Fatalf("healthcheck against a healthy server: %v (printed %q)", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"status":"ok"`) {
+		t.Fatalf("healthcheck printed %q, want the /health body", out.String())
+	}
+	if err := run(context.Background(), []string{"accountd", "healthcheck"}, append(env, "HTTP_ADDR="+freeAddr(t)), io.Discard); err == nil {
+		t.Fatal("healthcheck with no server: got nil error, want a failure")
+	}
+}
+
+func TestCleanupCommand(t *testing.T) {
+	env := baseEnv(t)
+	if err := run(context.Background(), []string{"accountd", "migrate", "up"}, env, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"accountd", "cleanup"}, env, &out); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
+	if !strings.Contains(out.String(), "deleted 0 sessions and 0 refresh tokens") {
+		t.Fatalf("cleanup printed %q, want the counts", out.String())
 	}
 }

@@ -130,6 +130,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		redis.NewRevocations(rdb, cfg.RedisKeyPrefix), hasher, tokens,
 		account.Config{RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace}, log)
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
+	drain := &draining{}
 
 	h := accounthttp.NewHandler(accounthttp.Config{
 		Service: svc, Logger: log, Version: version, TrustedProxies: proxies,
@@ -140,13 +141,18 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		Health: map[string]accounthttp.Check{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return redis.Ping(ctx, rdb) },
+			"accountd": drain.check,
 		},
 	})
-	return listenAndServe(ctx, cfg, accounthttp.NewServer(cfg.HTTPAddr, h, cfg.RequestTimeout, log), log)
+	go cleanupLoop(ctx, pool, cfg, log)
+	srv := accounthttp.NewServer(cfg.HTTPAddr, h, cfg.RequestTimeout, log)
+	return listenAndServe(ctx, cfg, srv, drain, log)
 }
 
-// listenAndServe serves until ctx ends, then shuts down gracefully.
-func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, log *slog.Logger) error {
+// listenAndServe serves until ctx ends, then shuts down gracefully: /health
+// answers 503 for SHUTDOWN_DELAY, then in-flight requests get at most
+// SHUTDOWN_TIMEOUT to finish.
+func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, drain *draining, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
@@ -159,7 +165,11 @@ func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, lo
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	// /health turns 503 first, so that load balancers stop sending traffic
+	// before the listener closes.
+	drain.Store(true)
+	log.Info("shutting down", slog.Duration("delay", cfg.ShutdownDelay), slog.Duration("timeout", cfg.ShutdownTimeout))
+	time.Sleep(cfg.ShutdownDelay)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -46,6 +46,12 @@ type Config struct {
 	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8000"`
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	// ShutdownDelay is how long /health answers 503 before the listener
+	// closes, so that load balancers stop sending traffic first.
+	ShutdownDelay time.Duration `env:"SHUTDOWN_DELAY" envDefault:"2s"`
+
+	CleanupInterval  time.Duration `env:"CLEANUP_INTERVAL" envDefault:"1h"`
+	CleanupRetention time.Duration `env:"CLEANUP_RETENTION" envDefault:"24h"`
 
 	CookieSecure   string `env:"COOKIE_SECURE" envDefault:"auto"`
 	CookieSameSite string `env:"COOKIE_SAMESITE" envDefault:"lax"`
@@ -132,6 +138,9 @@ func (c Config) validate() error {
 		{"HTTP_ADDR", c.HTTPAddr != "", "a listen address such as :8000"},
 		{"REQUEST_TIMEOUT", c.RequestTimeout > 0, "a positive duration"},
 		{"SHUTDOWN_TIMEOUT", c.ShutdownTimeout > 0, "a positive duration"},
+		{"SHUTDOWN_DELAY", c.ShutdownDelay >= 0, "a duration of 0s or more"},
+		{"CLEANUP_INTERVAL", c.CleanupInterval >= 0, "a duration (0s turns the in-process cleanup off)"},
+		{"CLEANUP_RETENTION", c.CleanupRetention >= c.AccessTTL(), "a duration no shorter than ACCESS_TOKEN_EXPIRE_MINUTES"},
 		{"COOKIE_SECURE", oneOf(c.CookieSecure, "auto", "true", "false"), "auto, true or false"},
 		{"COOKIE_SAMESITE", oneOf(strings.ToLower(c.CookieSameSite), "lax", "strict", "none"), "lax, strict or none"},
 		{"COOKIE_SAMESITE", !strings.EqualFold(c.CookieSameSite, "none") || c.CookieSecure == "true", "not none unless COOKIE_SECURE=true (browsers drop SameSite=None cookies that are not Secure)"},
