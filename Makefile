@@ -8,18 +8,21 @@ GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/
 DEV_ENV  := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accountd?sslmode=disable} \
             REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}
 
-.PHONY: help run build test lint fmt vet tools clean
+.PHONY: help services run build test lint fmt vet tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 
-run: ## run the service on :8000 against the local PostgreSQL and Redis
+services: ## make sure PostgreSQL and Redis answer locally (starts them, or installs them with apt-get)
+	@bash .ci/services
+
+run: services ## run the service on :8000 against the local PostgreSQL and Redis
 	$(DEV_ENV) $(GO) run -ldflags "$(LDFLAGS)" ./cmd/accountd serve
 
 build: ## build a static binary into bin/accountd
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/accountd
 
-test: ## run every test (unit and integration, with the race detector) against the local PostgreSQL and Redis
+test: services ## run every test (unit and integration, with the race detector) against the local PostgreSQL and Redis
 	$(GO) test -race -count=1 ./...
 
 vet: ## go vet
