@@ -1,5 +1,5 @@
 // Package redis implements accountd's shared, short-lived state on Redis:
-// the access-token revocation list and the health check. When no Redis is
+// the access-token revocation list, the rate limiter and the health check. When no Redis is
 // configured, Embedded starts an in-process Redis-compatible server so that
 // one code path serves both cases.
 package redis
@@ -38,6 +38,9 @@ type Embedded struct {
 // StartEmbedded starts an in-process server on a free loopback port.
 func StartEmbedded() (*Embedded, error) {
 	srv := miniredis.NewMiniRedis()
+	// Let keys expire on the wall clock, as Redis does, so that revocations
+	// and rate-limit counts do not pile up for the life of the process.
+	srv.ClockTTL(true)
 	if err := srv.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start embedded redis: %w", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -27,13 +29,29 @@ type Hasher struct {
 	cost  int
 	slots chan struct{}
 	dummy []byte
+	// queueTimeout bounds the wait for a slot; 0 waits as long as the
+	// context allows.
+	queueTimeout time.Duration
 	// compares counts every bcrypt comparison, for tests and metrics.
 	compares atomic.Int64
+	// observer, when set, is told about queue waits and bcrypt durations.
+	observer HashObserver
+}
+
+// HasherOption changes a setting of NewHasher.
+type HasherOption func(*Hasher)
+
+// WithQueueTimeout makes Hash and Compare give up with ErrBusy when no slot
+// frees up within d, so that a flood of logins is answered quickly instead
+// of waiting out the whole request. d <= 0 waits as long as the context
+// allows.
+func WithQueueTimeout(d time.Duration) HasherOption {
+	return func(h *Hasher) { h.queueTimeout = max(d, 0) }
 }
 
 // NewHasher returns a Hasher that hashes at cost and runs at most slots
 // bcrypt computations at once.
-func NewHasher(cost, slots int) (*Hasher, error) {
+func NewHasher(cost, slots int, opts ...HasherOption) (*Hasher, error) {
 	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("bcrypt cost %d is outside %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
@@ -44,7 +62,11 @@ func NewHasher(cost, slots int) (*Hasher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make dummy hash: %w", err)
 	}
-	return &Hasher{cost: cost, slots: make(chan struct{}, slots), dummy: dummy}, nil
+	h := &Hasher{cost: cost, slots: make(chan struct{}, slots), dummy: dummy}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
 }
 
 // Cost returns the bcrypt cost new hashes are made with.
@@ -57,6 +79,16 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
 		return nil
+	default:
+	}
+	if h.queueTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.queueTimeout)
+		defer cancel()
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
 	}
@@ -64,16 +96,29 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.slots }
 
+// Hold takes one slot, as a bcrypt computation does, until release is
+// called; calling release again does nothing. It returns ErrBusy as Hash
+// does. The service never needs it; it lets tests fill the slots without
+// burning CPU.
+func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(h.release) }, nil
+}
+
 // Hash returns the bcrypt hash of password. It returns ErrBusy when no slot
 // frees up before ctx ends.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if len(password) > MaxPasswordBytes {
 		return "", bcrypt.ErrPasswordTooLong
 	}
-	if err := h.acquire(ctx); err != nil {
+	done, err := h.slot(ctx, OpHash)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer done()
 	b, err := bcrypt.GenerateFromPassword([]byte(password), h.cost)
 	if err != nil {
 		return "", fmt.Errorf("bcrypt: %w", err)
@@ -86,16 +131,17 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // is compared against a dummy hash of the same cost, so that an unknown
 // account costs as much time as a known one.
 func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
-	if err := h.acquire(ctx); err != nil {
+	done, err := h.slot(ctx, OpCompare)
+	if err != nil {
 		return err
 	}
-	defer h.release()
+	defer done()
 	h.compares.Add(1)
 	if hash == "" {
 		_ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password))
 		return ErrMismatch
 	}
-	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
 	switch {
 	case err == nil:
 		return nil

@@ -1,0 +1,90 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatalf("Load(nil): %v", err)
+	}
+	if c.HTTPAddr != ":8000" || c.Algorithm != "HS256" || c.BcryptCost != 12 || c.JWTIssuer != "accountd" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	if c.AccessTTL() != 30*time.Minute || c.RefreshTTL() != 7*24*time.Hour || c.RefreshReuseGrace != 10*time.Second {
+		t.Fatalf("lifetimes = %v, %v, %v; want 30m, 168h, 10s", c.AccessTTL(), c.RefreshTTL(), c.RefreshReuseGrace)
+	}
+	if !strings.HasPrefix(string(c.DatabaseURL), "postgres://postgres@localhost:5432/accountd") || c.RedisURL != "" {
+		t.Fatalf("storage defaults = %q, %q", c.DatabaseURL, c.RedisURL)
+	}
+}
+
+func TestLoadDotenvUnderEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	dotenv := "BCRYPT_COST=10\nJWT_ISSUER=from-file\n# a comment\nCORS_ALLOWED_ORIGINS=https://a.example,http://localhost:3000\n"
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{"JWT_ISSUER=from-env"})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.BcryptCost != 10 || c.JWTIssuer != "from-env" {
+		t.Fatalf("BCRYPT_COST %d, JWT_ISSUER %q; want 10 from .env and from-env from the environment", c.BcryptCost, c.JWTIssuer)
+	}
+	if len(c.CORSAllowedOrigins) != 2 || c.CORSAllowedOrigins[1] != "http://localhost:3000" {
+		t.Fatalf("CORS_ALLOWED_ORIGINS = %v", c.CORSAllowedOrigins)
+	}
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cases := map[string]string{
+		"BCRYPT_COST=twelve":                  "BCRYPT_COST",
+		"BCRYPT_COST=3":                       "BCRYPT_COST",
+		"SECRET_KEY=too-short":                "SECRET_KEY",
+		"ALGORITHM=none":                      "ALGORITHM",
+		"ACCESS_TOKEN_EXPIRE_MINUTES=0":       "ACCESS_TOKEN_EXPIRE_MINUTES",
+		"REFRESH_TOKEN_EXPIRE_DAYS=-1":        "REFRESH_TOKEN_EXPIRE_DAYS",
+		"REFRESH_REUSE_GRACE=soon":            "REFRESH_REUSE_GRACE",
+		"REQUEST_TIMEOUT=0s":                  "REQUEST_TIMEOUT",
+		"COOKIE_SECURE=maybe":                 "COOKIE_SECURE",
+		"COOKIE_SAMESITE=none":                "COOKIE_SAMESITE",
+		"LOG_FORMAT=xml":                      "LOG_FORMAT",
+		"TRUSTED_PROXIES=10.0.0.0/8,nonsense": "TRUSTED_PROXIES",
+		"CORS_ALLOWED_ORIGINS=*":              "CORS_ALLOWED_ORIGINS",
+		"MIGRATE_ON_START=perhaps":            "MIGRATE_ON_START",
+		"CLEANUP_RETENTION=1m":                "CLEANUP_RETENTION",
+	}
+	for setting, name := range cases {
+		_, err := Load([]string{setting})
+		if err == nil || !strings.HasPrefix(err.Error(), name+":") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Load(%s) error = %v, want one line starting with %s:", setting, err, name)
+		}
+	}
+}
+
+func TestTrustedProxyPrefixes(t *testing.T) {
+	c := Config{TrustedProxies: []string{"10.0.0.0/8", " 192.0.2.7 ", "::1"}}
+	got, err := c.TrustedProxyPrefixes()
+	if err != nil || len(got) != 3 || got[1].String() != "192.0.2.7/32" || got[2].String() != "::1/128" {
+		t.Fatalf("TrustedProxyPrefixes = %v, %v", got, err)
+	}
+}
+
+func TestSecretsAreRedacted(t *testing.T) {
+	c := Config{SecretKey: "super-secret-signing-key-value-123", DatabaseURL: "postgres://u:pw@h/db"}
+	for _, out := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprint(c.SecretKey)} {
+		if strings.Contains(out, "super-secret") || strings.Contains(out, "pw@") {
+			t.Fatalf("formatted config shows a secret: %s", out)
+		}
+	}
+}
