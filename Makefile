@@ -8,7 +8,7 @@ GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/
 DEV_ENV  := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accountd?sslmode=disable} \
             REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}
 
-.PHONY: help services run build test lint fmt vet tools clean
+.PHONY: help services run build test fuzz lint fmt vet tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,16 @@ build: ## build a static binary into bin/accountd
 
 test: services ## run every test (unit and integration, with the race detector) against the local PostgreSQL and Redis
 	$(GO) test -race -count=1 ./...
+
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./internal/account:FuzzValidAccountID ./internal/http:FuzzDecodeJSON \
+                ./internal/http:FuzzDecodeForm ./internal/http:FuzzTokenPaths
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s); `make test` already runs their seed corpora
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; \
+	done
 
 vet: ## go vet
 	$(GO) vet ./...

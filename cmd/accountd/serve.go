@@ -23,15 +23,16 @@ import (
 	"github.com/accountd/accountd/internal/security"
 )
 
-// newLogger returns the logger that cfg asks for, writing to w.
+// newLogger returns the logger that cfg asks for, writing to w. Lines
+// logged during a request carry its request_id.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(accounthttp.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(accounthttp.LogHandler(slog.NewJSONHandler(w, opts)))
 }
 
 // openPostgres connects to the database (creating it when missing) and
@@ -115,7 +116,15 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	defer closeRedis()
 
-	hasher, err := security.NewHasher(cfg.BcryptCost, runtime.GOMAXPROCS(0))
+	met, metricsHandler := newMetrics(pool, rdb)
+	stopMetrics, err := startMetricsServer(ctx, cfg, metricsHandler, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+
+	hasher, err := security.NewHasher(cfg.BcryptCost, runtime.GOMAXPROCS(0),
+		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met))
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
 	}
@@ -128,13 +137,16 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	svc := account.NewService(postgres.NewAccountStore(pool), postgres.NewSessionStore(pool),
 		redis.NewRevocations(rdb, cfg.RedisKeyPrefix), hasher, tokens,
-		account.Config{RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace}, log)
+		account.Config{RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace,
+			Limiter: redis.NewLimiter(rdb, cfg.RedisKeyPrefix), Limits: limits(cfg), Observer: met}, log)
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
 	drain := &draining{}
 
 	h := accounthttp.NewHandler(accounthttp.Config{
 		Service: svc, Logger: log, Version: version, TrustedProxies: proxies,
-		RequestTimeout: cfg.RequestTimeout,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		RequestTimeout:     cfg.RequestTimeout,
+		Metrics:            met, MetricsHandler: mainRouterMetrics(cfg, metricsHandler),
 		Cookies: accounthttp.CookieConfig{
 			Secure: cfg.CookieSecure, SameSite: sameSite(cfg.CookieSameSite), Domain: cfg.CookieDomain,
 		},
@@ -153,7 +165,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 // answers 503 for SHUTDOWN_DELAY, then in-flight requests get at most
 // SHUTDOWN_TIMEOUT to finish.
 func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, drain *draining, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", srv.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", srv.Addr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}

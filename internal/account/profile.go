@@ -68,6 +68,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPassword, 
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "password changed", slog.String("event", "password_changed"),
 		slog.String("account_uuid", a.UUID), slog.Int("sessions_revoked", len(ids)))
+	s.observer().SessionsRevoked(RevokePasswordChange, len(ids))
 	return nil
 }
 
@@ -95,5 +96,6 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, sessionID stri
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "session revoked", slog.String("event", "session_revoked"),
 		slog.String("account_uuid", p.AccountUUID), slog.String("session_id", sessionID))
+	s.observer().SessionsRevoked(RevokeSessionDelete, 1)
 	return nil
 }

@@ -19,6 +19,13 @@ type Config struct {
 	ReuseGrace time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Limiter keeps the counts of Limits; nil turns every limit off.
+	Limiter Limiter
+	// Limits are the rate limits to enforce.
+	Limits Limits
+	// Observer is told the outcome of logins, refreshes and revocations,
+	// for metrics; nil ignores them.
+	Observer Observer
 }
 
 // Service carries out the account use cases on top of the stores.
@@ -102,8 +109,13 @@ func (s *Service) Exists(ctx context.Context, accountID string) (bool, error) {
 // Login checks the credentials and starts a session. Wrong passwords and
 // unknown accounts both give ErrInvalidCredentials after one bcrypt
 // comparison; a disabled account gives ErrAccountDisabled after a correct
-// password.
-func (s *Service) Login(ctx context.Context, accountID, password string, c Client) (Tokens, error) {
+// password. An account id with too many failed logins gives a
+// *RateLimitError, even with the right password.
+func (s *Service) Login(ctx context.Context, accountID, password string, c Client) (_ Tokens, err error) {
+	defer func() { s.observer().Login(loginOutcome(err)) }()
+	if err := s.checkLogin(ctx, accountID, c); err != nil {
+		return Tokens{}, err
+	}
 	var a Account
 	if ValidAccountID(accountID) {
 		var err error
@@ -116,8 +128,12 @@ func (s *Service) Login(ctx context.Context, accountID, password string, c Clien
 		if errors.Is(err, ErrInvalidPassword) {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "login failed", slog.String("event", "login_failed"),
 				slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
-			return Tokens{}, ErrInvalidCredentials
+			return Tokens{}, s.loginFailed(ctx, accountID)
 		}
+		return Tokens{}, err
+	}
+	// Failures that raced this attempt may have locked the account meanwhile.
+	if err := s.checkLogin(ctx, accountID, c); err != nil {
 		return Tokens{}, err
 	}
 	if a.Disabled {

@@ -89,3 +89,17 @@ type Revocations interface {
 	// It returns ErrUnavailable when it cannot tell.
 	SessionRevoked(ctx context.Context, sessionID string) (bool, error)
 }
+
+// Revocation is a session revoked at a time: every access token of the
+// session issued before then is void.
+type Revocation struct {
+	SessionID string
+	RevokedAt time.Time
+}
+
+// RevocationSource is the durable record of revocations, from which the
+// shared view of revoked sessions is rebuilt when it may have missed some.
+type RevocationSource interface {
+	// RevokedSince lists the sessions revoked at or after since.
+	RevokedSince(ctx context.Context, since time.Time) ([]Revocation, error)
+}

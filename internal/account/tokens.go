@@ -48,7 +48,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 // A token rotated earlier is a replay: the whole session is revoked and
 // ErrTokenReused returned. Unknown, expired or revoked tokens give
 // ErrInvalidToken; no token gives ErrNotAuthenticated.
-func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (Tokens, error) {
+func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (_ Tokens, err error) {
+	success := RefreshOK
+	defer func() { s.observer().Refresh(refreshOutcome(success, err)) }()
 	if refresh == "" {
 		return Tokens{}, ErrNotAuthenticated
 	}
@@ -64,10 +66,14 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (Tokens
 	})
 	switch {
 	case err == nil:
+		if err := s.checkEnabled(ctx, sess.AccountUUID); err != nil {
+			return Tokens{}, err
+		}
 		return s.issue(sess.AccountUUID, sess.ID, child, s.cfg.RefreshTTL)
 	case errors.Is(err, ErrNotFound):
 		return Tokens{}, ErrInvalidToken
 	case errors.Is(err, ErrTokenRotated):
+		success = RefreshRotated
 		return s.rotatedAgain(ctx, refresh, sess, used, c)
 	default:
 		return Tokens{}, fmt.Errorf("rotate refresh token: %w", err)
@@ -84,6 +90,9 @@ func (s *Service) rotatedAgain(ctx context.Context, refresh string, sess Session
 		if err != nil {
 			return Tokens{}, fmt.Errorf("open rotated child: %w", err)
 		}
+		if err := s.checkEnabled(ctx, used.AccountUUID); err != nil {
+			return Tokens{}, err
+		}
 		return s.issue(used.AccountUUID, used.SessionID, child, sess.ExpiresAt.Sub(now))
 	}
 	if err := s.sessions.Revoke(ctx, used.AccountUUID, used.SessionID, now); err != nil && !errors.Is(err, ErrNotFound) {
@@ -95,6 +104,7 @@ func (s *Service) rotatedAgain(ctx context.Context, refresh string, sess Session
 	s.log.LogAttrs(ctx, slog.LevelWarn, "refresh token reused", slog.String("event", "refresh_token_reused"),
 		slog.String("account_uuid", used.AccountUUID), slog.String("session_id", used.SessionID),
 		slog.String("client_ip", c.IPAddress))
+	s.observer().SessionsRevoked(RevokeTokenReuse, 1)
 	return Tokens{}, ErrTokenReused
 }
 
@@ -145,6 +155,7 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 	s.log.LogAttrs(ctx, slog.LevelInfo, "logout", slog.String("event", "session_revoked"),
 		slog.String("account_uuid", p.AccountUUID), slog.String("scope", string(scope)),
 		slog.Int("sessions", len(ids)))
+	s.observer().SessionsRevoked(revokeReason(scope), len(ids))
 	return nil
 }
 
@@ -183,4 +194,11 @@ func (s *Service) revokeAccess(ctx context.Context, sessionIDs []string) error {
 		return fmt.Errorf("revoke access tokens: %w", err)
 	}
 	return nil
+}
+
+// checkEnabled refuses to extend the sessions of a disabled or deleted
+// account: ErrAccountDisabled or ErrInvalidToken.
+func (s *Service) checkEnabled(ctx context.Context, accountUUID string) error {
+	_, err := s.Me(ctx, Principal{AccountUUID: accountUUID})
+	return err
 }

@@ -44,6 +44,7 @@ type Config struct {
 	BcryptCost             int           `env:"BCRYPT_COST" envDefault:"12"`
 
 	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8000"`
+	MetricsAddr     string        `env:"METRICS_ADDR"` // when set, /metrics is served there instead of on HTTP_ADDR
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 	// ShutdownDelay is how long /health answers 503 before the listener
@@ -59,6 +60,16 @@ type Config struct {
 
 	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	TrustedProxies     []string `env:"TRUSTED_PROXIES" envSeparator:","`
+
+	// Rate limits, kept in Redis so that they hold across instances; a
+	// count of 0 turns a limit off.
+	RateLimitIPRequests int           `env:"RATE_LIMIT_IP_REQUESTS" envDefault:"60"`
+	RateLimitIPWindow   time.Duration `env:"RATE_LIMIT_IP_WINDOW" envDefault:"1m"`
+	LoginMaxFailures    int           `env:"LOGIN_MAX_FAILURES" envDefault:"5"`
+	LoginFailureWindow  time.Duration `env:"LOGIN_FAILURE_WINDOW" envDefault:"15m"`
+	// BcryptQueueTimeout bounds the wait for a bcrypt slot; 0 waits until
+	// the request times out.
+	BcryptQueueTimeout time.Duration `env:"BCRYPT_QUEUE_TIMEOUT" envDefault:"3s"`
 
 	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
@@ -144,6 +155,11 @@ func (c Config) validate() error {
 		{"COOKIE_SECURE", oneOf(c.CookieSecure, "auto", "true", "false"), "auto, true or false"},
 		{"COOKIE_SAMESITE", oneOf(strings.ToLower(c.CookieSameSite), "lax", "strict", "none"), "lax, strict or none"},
 		{"COOKIE_SAMESITE", !strings.EqualFold(c.CookieSameSite, "none") || c.CookieSecure == "true", "not none unless COOKIE_SECURE=true (browsers drop SameSite=None cookies that are not Secure)"},
+		{"RATE_LIMIT_IP_REQUESTS", c.RateLimitIPRequests >= 0, "a count of 0 or more (0 turns the limit off)"},
+		{"RATE_LIMIT_IP_WINDOW", c.RateLimitIPWindow > 0, "a positive duration"},
+		{"LOGIN_MAX_FAILURES", c.LoginMaxFailures >= 0, "a count of 0 or more (0 turns the limit off)"},
+		{"LOGIN_FAILURE_WINDOW", c.LoginFailureWindow > 0, "a positive duration"},
+		{"BCRYPT_QUEUE_TIMEOUT", c.BcryptQueueTimeout >= 0, "a duration of 0s or more (0s waits until REQUEST_TIMEOUT)"},
 		{"LOG_FORMAT", oneOf(c.LogFormat, "json", "text"), "json or text"},
 		{"LOG_LEVEL", oneOf(strings.ToLower(c.LogLevel), "debug", "info", "warn", "error"), "debug, info, warn or error"},
 	}
@@ -156,8 +172,10 @@ func (c Config) validate() error {
 		return err
 	}
 	for _, o := range c.CORSAllowedOrigins {
-		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
-			return fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com", o)
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.Contains(o, "*") {
+			return fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com (no wildcards)", o)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -49,7 +50,12 @@ type existsBody struct {
 
 func handleExists(svc *account.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "account_id")
+		// chi matches on the escaped path, so "john%40example.com" arrives
+		// escaped; an id that does not unescape is invalid anyway.
+		id, err := url.PathUnescape(chi.URLParam(r, "account_id"))
+		if err != nil {
+			id = chi.URLParam(r, "account_id")
+		}
 		exists, err := svc.Exists(r.Context(), id)
 		var verr *account.ValidationError
 		switch {

@@ -45,6 +45,7 @@ func (c cookies) cookie(r *http.Request, name, value, path string, maxAge time.D
 	if seconds <= 0 {
 		seconds = -1 // delete now
 	}
+	//nolint:gosec // G124: HttpOnly and SameSite are always set; Secure follows COOKIE_SECURE (auto: TLS or a trusted proxy's https)
 	return &http.Cookie{
 		Name: name, Value: value, Path: path, Domain: c.Domain, MaxAge: seconds,
 		HttpOnly: true, Secure: c.secure(r), SameSite: c.SameSite,

@@ -66,7 +66,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	var obj map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&obj); err != nil || dec.More() || obj == nil {
+	if err := dec.Decode(&obj); err != nil || trailing(dec) || obj == nil {
 		var v account.ValidationError
 		typ, msg := "json_invalid", "JSON decode error"
 		var te *json.UnmarshalTypeError
@@ -97,6 +97,12 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		return errAnswered
 	}
 	return nil
+}
+
+// trailing reports whether anything but white space follows the value dec
+// decoded. (Decoder.More misses a stray ']' or '}'.)
+func trailing(dec *json.Decoder) bool {
+	return dec.Decode(new(json.RawMessage)) != io.EOF
 }
 
 // decodeForm reads an urlencoded or multipart form into dst, a pointer to a
@@ -141,7 +147,9 @@ func parseForm(r *http.Request, body []byte, mediaType string) (url.Values, erro
 		return url.ParseQuery(string(body))
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err := r.ParseMultipartForm(maxBodyBytes); err != nil {
+	// body is already capped at maxBodyBytes by readBody, so the parse is
+	// bounded and every part stays in memory.
+	if err := r.ParseMultipartForm(maxBodyBytes); err != nil { //nolint:gosec // G120: bounded, see above
 		return nil, err
 	}
 	return r.MultipartForm.Value, nil

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/accountd/accountd/internal/account"
 )
 
 // addRoutes lists the whole API surface of accountd.
@@ -11,25 +13,33 @@ func addRoutes(r *chi.Mux, c Config) {
 	svc, log := c.Service, c.Logger
 	ck := cookies{CookieConfig: c.Cookies, proxies: c.TrustedProxies}
 	auth := requireAuth(svc, log)
+	limit := func(a account.Action) func(http.Handler) http.Handler { return limitClient(svc, a, log) }
 
-	r.Use(withRequestID, withClient(c.TrustedProxies), withAccessLog(log), withSecurityHeaders,
-		withTimeout(c.RequestTimeout))
+	r.Use(withRequestID, withClient(c.TrustedProxies), withMetrics(c.Metrics), withAccessLog(log), withSecurityHeaders,
+		withTimeout(c.RequestTimeout), withCORS(c.CORSAllowedOrigins), withCSRF(c.CORSAllowedOrigins, log))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeAPIError(w, errNotFound) })
 	r.MethodNotAllowed(methodNotAllowed(r).ServeHTTP)
 
 	r.Method(http.MethodGet, "/", handleRoot(c.Version))
 	r.Method(http.MethodGet, "/health", handleHealth(c.Health, log))
 	r.Method(http.MethodGet, "/livez", handleLivez())
+	r.Method(http.MethodGet, "/openapi.json", handleOpenAPI(c.Version))
+	docs := handleDocs()
+	r.Method(http.MethodGet, "/docs", docs)
+	r.Method(http.MethodGet, "/docs/*", docs)
+	if c.MetricsHandler != nil {
+		r.Method(http.MethodGet, "/metrics", c.MetricsHandler)
+	}
 
 	r.Route("/api/v1/accounts", func(r chi.Router) {
 		r.Use(noStore)
-		r.Method(http.MethodPost, "/", handleRegister(svc, log))
-		r.Method(http.MethodPost, "/token", handleToken(svc, ck, log))
+		r.With(limit(account.ActionRegister)).Method(http.MethodPost, "/", handleRegister(svc, log))
+		r.With(limit(account.ActionLogin)).Method(http.MethodPost, "/token", handleToken(svc, ck, log))
 		r.Method(http.MethodPost, "/refresh", handleRefresh(svc, ck, log))
 		r.Method(http.MethodDelete, "/logout", handleLogout(svc, ck, log))
-		r.Method(http.MethodGet, "/exist/{account_id}", handleExists(svc, log))
+		r.With(limit(account.ActionExists)).Method(http.MethodGet, "/exist/{account_id}", handleExists(svc, log))
 		r.With(auth).Method(http.MethodGet, "/me", handleMe(svc, log))
-		r.With(auth).Method(http.MethodPost, "/verify_password", handleVerifyPassword(svc, log))
+		r.With(limit(account.ActionVerifyPassword), auth).Method(http.MethodPost, "/verify_password", handleVerifyPassword(svc, log))
 		r.With(auth).Method(http.MethodPut, "/password", handleChangePassword(svc, log))
 		r.With(auth).Method(http.MethodGet, "/sessions", handleSessions(svc, log))
 		r.With(auth).Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, log))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -22,8 +23,17 @@ type Config struct {
 	Health         map[string]Check
 	Cookies        CookieConfig
 	TrustedProxies []netip.Prefix
-	RequestTimeout time.Duration
-	Version        string
+	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) that
+	// may call the API with credentials; cross-origin state-changing
+	// requests from any other origin are refused.
+	CORSAllowedOrigins []string
+	RequestTimeout     time.Duration
+	Version            string
+	// Metrics, when set, is told about every request.
+	Metrics RequestObserver
+	// MetricsHandler, when set, serves GET /metrics on this router; leave
+	// it nil when the metrics have a listener of their own (METRICS_ADDR).
+	MetricsHandler http.Handler
 }
 
 // NewHandler returns the whole HTTP API of accountd.
@@ -49,14 +59,24 @@ func NewServer(addr string, h http.Handler, requestTimeout time.Duration, log *s
 }
 
 // methodNotAllowed answers 405 with the Allow header that lists what the
-// path does take.
+// path does take. The routes are listed once, on first use, since they are
+// all registered by then; matching against that list, not against the
+// router alone, keeps chi's mount stubs out of Allow.
 func methodNotAllowed(mux *chi.Mux) http.Handler {
 	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 		http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	var once sync.Once
+	routes := make(map[string]bool)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() {
+			_ = chi.Walk(mux, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+				routes[method+" "+route] = true
+				return nil
+			})
+		})
 		var allow []string
 		for _, m := range methods {
-			if mux.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			if routes[m+" "+mux.Find(chi.NewRouteContext(), m, r.URL.Path)] {
 				allow = append(allow, m)
 			}
 		}

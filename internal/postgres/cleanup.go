@@ -18,6 +18,7 @@ const (
 
 	// Sessions go when revoked, or expired, for longer than the retention;
 	// their refresh tokens go with them (ON DELETE CASCADE), counted first.
+	//nolint:gosec // G101: a query that names a token table, not a credential
 	cleanupSessionTokensSQL = `
 DELETE FROM refresh_tokens WHERE session_id IN (
     SELECT id FROM sessions
@@ -26,6 +27,7 @@ DELETE FROM refresh_tokens WHERE session_id IN (
 
 	// Tokens of live sessions go once expired for longer than the retention:
 	// a replay of one is refused as invalid either way.
+	//nolint:gosec // G101: a query that names a token table, not a credential
 	cleanupTokensSQL = `DELETE FROM refresh_tokens WHERE expires_at < $1`
 )
 

@@ -92,7 +92,7 @@ func TestJWTRejects(t *testing.T) {
 	}
 	for name, tc := range cases {
 		_, err := j.Verify(tc.token)
-		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+		if ok := errors.Is(err, tc.want) || (tc.want == nil && err == nil); !ok {
 			t.Errorf("%s: Verify error = %v, want %v", name, err, tc.want)
 		}
 	}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/accountd/accountd/internal/config"
+	accounthttp "github.com/accountd/accountd/internal/http"
+	"github.com/accountd/accountd/internal/metrics"
+)
+
+// newMetrics makes this process's metrics registry, with accountd's
+// collectors and the pools' statistics, and returns the collectors and the
+// /metrics handler.
+func newMetrics(pool *pgxpool.Pool, rdb *goredis.Client) (*metrics.Metrics, http.Handler) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, version)
+	reg.MustRegister(metrics.NewPoolCollector(pool, rdb))
+	return m, metrics.Handler(reg)
+}
+
+// mainRouterMetrics returns h when /metrics belongs on the main router,
+// that is when METRICS_ADDR is unset.
+func mainRouterMetrics(cfg config.Config, h http.Handler) http.Handler {
+	if cfg.MetricsAddr != "" {
+		return nil
+	}
+	return h
+}
+
+// metricsStopTimeout bounds the shutdown of the metrics listener.
+const metricsStopTimeout = 5 * time.Second
+
+// startMetricsServer serves GET /metrics on METRICS_ADDR, when it is set,
+// until the returned func is called. The main server's shutdown comes
+// first, so that the drain can be watched.
+func startMetricsServer(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	if cfg.MetricsAddr == "" {
+		return func() {}, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := accounthttp.NewServer(cfg.MetricsAddr, mux, cfg.RequestTimeout, log)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	log.Info("metrics listening", slog.String("addr", ln.Addr().String()))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", slog.String("error", err.Error()))
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), metricsStopTimeout)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
+}

@@ -1,0 +1,157 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Limit is a rate in the terms of the generic cell rate algorithm (GCRA):
+// Burst events may happen at once, and after that one more every Interval.
+// The zero Limit is off.
+type Limit struct {
+	Burst    int
+	Interval time.Duration
+}
+
+// PerWindow returns a Limit of n events per window that may all come at
+// once: bursts of n, refilled at an even n per window. n <= 0 turns it off.
+func PerWindow(n int, window time.Duration) Limit {
+	if n <= 0 || window <= 0 {
+		return Limit{}
+	}
+	return Limit{Burst: n, Interval: window / time.Duration(n)}
+}
+
+// LockoutAfter returns a Limit that allows n events and then refuses more
+// until window has passed since the first of them; after that it lets one
+// through per window until they have all aged out (n windows after the
+// last). n <= 0 turns it off.
+func LockoutAfter(n int, window time.Duration) Limit {
+	if n <= 0 || window <= 0 {
+		return Limit{}
+	}
+	return Limit{Burst: n, Interval: window}
+}
+
+// Off reports whether the limit lets everything through.
+func (l Limit) Off() bool { return l.Burst <= 0 || l.Interval <= 0 }
+
+// Limits are the rate limits the Service enforces.
+type Limits struct {
+	// PerIP bounds how often one client address may call each Action.
+	PerIP Limit
+	// LoginFailures bounds failed logins per account id (in any case).
+	// Once it is reached, logins with that id are refused, even with the
+	// right password, until the limit lets one through again.
+	LoginFailures Limit
+}
+
+// Limiter counts events per key in storage that every instance shares, so
+// that a limit holds across instances.
+type Limiter interface {
+	// Allow records one event under key and returns nil when limit allows
+	// it. Otherwise it records nothing and returns a *RateLimitError that
+	// says when to retry. It returns ErrUnavailable when it cannot tell.
+	Allow(ctx context.Context, key string, limit Limit) error
+	// Check returns what Allow would return, without recording anything.
+	Check(ctx context.Context, key string, limit Limit) error
+}
+
+// Action names what a per-IP limit guards; each has its own count.
+type Action string
+
+// Actions guarded by Limits.PerIP.
+const (
+	ActionLogin          Action = "token"
+	ActionRegister       Action = "register"
+	ActionExists         Action = "exist"
+	ActionVerifyPassword Action = "verify_password"
+)
+
+// AllowClient counts one call of action from the client's address. It
+// returns a *RateLimitError when the client is over Limits.PerIP, and
+// ErrUnavailable when the count cannot be kept: limits fail closed.
+func (s *Service) AllowClient(ctx context.Context, action Action, c Client) error {
+	limit := s.cfg.Limits.PerIP
+	if s.cfg.Limiter == nil || limit.Off() {
+		return nil
+	}
+	err := s.cfg.Limiter.Allow(ctx, "ip:"+string(action)+":"+ipKey(c.IPAddress), limit)
+	if errors.Is(err, ErrRateLimited) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limited", slog.String("event", "rate_limited"),
+			slog.String("action", string(action)), slog.String("client_ip", c.IPAddress))
+	}
+	if action == ActionLogin && err != nil {
+		// Refused before Login runs, but a login attempt all the same.
+		s.observer().Login(loginOutcome(err))
+	}
+	return wrapLimitErr("check client rate", err)
+}
+
+// ipKey is the part of a limit key that names a client. An IPv6 client is
+// counted by its /64, which one subscriber usually holds whole.
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	switch {
+	case err != nil:
+		return "unknown"
+	case a.Is6() && !a.Is4In6():
+		p, _ := a.Prefix(64)
+		return p.String()
+	default:
+		return a.Unmap().String()
+	}
+}
+
+// loginKey is the key that counts failed logins for accountID. Ids that
+// cannot exist are not counted: no login with them can succeed anyway, and
+// the per-IP limit bounds them.
+func loginKey(accountID string) (string, bool) {
+	if !ValidAccountID(accountID) {
+		return "", false
+	}
+	return "login:" + strings.ToLower(accountID), true
+}
+
+// checkLogin refuses a login while the account id is locked out by failed
+// attempts.
+func (s *Service) checkLogin(ctx context.Context, accountID string, c Client) error {
+	key, ok := loginKey(accountID)
+	if s.cfg.Limiter == nil || s.cfg.Limits.LoginFailures.Off() || !ok {
+		return nil
+	}
+	err := s.cfg.Limiter.Check(ctx, key, s.cfg.Limits.LoginFailures)
+	if errors.Is(err, ErrRateLimited) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "login locked out", slog.String("event", "login_locked_out"),
+			slog.String("client_ip", c.IPAddress))
+	}
+	return wrapLimitErr("check login failures", err)
+}
+
+// loginFailed counts a failed login and returns the error to answer it
+// with: ErrInvalidCredentials, or what the limiter said when it could not
+// count it.
+func (s *Service) loginFailed(ctx context.Context, accountID string) error {
+	key, ok := loginKey(accountID)
+	if s.cfg.Limiter == nil || s.cfg.Limits.LoginFailures.Off() || !ok {
+		return ErrInvalidCredentials
+	}
+	if err := s.cfg.Limiter.Allow(ctx, key, s.cfg.Limits.LoginFailures); err != nil {
+		return wrapLimitErr("count login failure", err)
+	}
+	return ErrInvalidCredentials
+}
+
+// wrapLimitErr adds context to a limiter's error; errors.As still finds a
+// *RateLimitError in it, with the retry time for the client.
+func wrapLimitErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,164 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/redis"
+	"github.com/accountd/accountd/internal/redis/redistest"
+)
+
+// record is a durable record of revocations kept in memory, standing in for
+// PostgreSQL's sessions.revoked_at in these tests of the view alone.
+type record struct {
+	mu   sync.Mutex
+	list []account.Revocation
+}
+
+func (r *record) add(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, account.Revocation{SessionID: id, RevokedAt: time.Now()})
+}
+
+func (r *record) RevokedSince(_ context.Context, since time.Time) ([]account.Revocation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []account.Revocation
+	for _, x := range r.list {
+		if !x.RevokedAt.Before(since) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// startView runs a view on client until the test ends and waits for it.
+func startView(t *testing.T, client goredis.UniversalClient, prefix string, rec *record) *redis.RevocationView {
+	t.Helper()
+	v := redis.NewRevocationView(client, prefix, rec, time.Hour, quiet)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { v.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer rcancel()
+	if err := v.Ready(rctx); err != nil {
+		t.Fatalf("view not ready: %v", err)
+	}
+	return v
+}
+
+// eventually polls cond for up to d.
+func eventually(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return cond()
+}
+
+func revoked(v *redis.RevocationView, id string) (bool, error) {
+	return v.SessionRevoked(context.Background(), id)
+}
+
+func TestViewPropagatesAcrossInstances(t *testing.T) {
+	c, prefix := redistest.New(t)
+	rec := &record{}
+	rec.add("old") // revoked before either instance started
+	a, b := startView(t, c, prefix, rec), startView(t, c, prefix, rec)
+
+	for _, v := range []*redis.RevocationView{a, b} {
+		if r, err := revoked(v, "old"); err != nil || !r {
+			t.Fatalf("session revoked before start: revoked = %v, %v; want true", r, err)
+		}
+	}
+	rec.add("s1")
+	start := time.Now()
+	if err := a.RevokeSessions(context.Background(), []string{"s1"}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("RevokeSessions: %v", err)
+	}
+	if r, _ := revoked(a, "s1"); !r {
+		t.Fatal("the revoking instance does not see its own revocation at once")
+	}
+	if !eventually(time.Second, func() bool { r, _ := revoked(b, "s1"); return r }) {
+		t.Fatal("the other instance did not see the revocation within one second")
+	}
+	t.Logf("propagation took %v", time.Since(start))
+	// An idle feed stays fresh: its pings prove it alive.
+	time.Sleep(1500 * time.Millisecond)
+	if r, err := revoked(b, "never"); err != nil || r {
+		t.Fatalf("a session never revoked: %v, %v; want false, nil", r, err)
+	}
+}
+
+func TestViewExpiresRevocations(t *testing.T) {
+	c, prefix := redistest.New(t)
+	v := startView(t, c, prefix, &record{})
+	if err := v.RevokeSessions(context.Background(), []string{"brief"}, time.Now().Add(50*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := revoked(v, "brief"); !r {
+		t.Fatal("revocation not seen")
+	}
+	if !eventually(2*time.Second, func() bool { r, _ := revoked(v, "brief"); return !r && v.Len() == 0 }) {
+		t.Fatalf("revocation still held after its end (len %d); every token it covered has expired", v.Len())
+	}
+}
+
+func TestViewFailsClosedAndResyncs(t *testing.T) {
+	srv := redistest.StartServer(t)
+	opts, _ := goredis.ParseURL(srv.URL())
+	opts.DialTimeout, opts.MaxRetries = 200*time.Millisecond, -1
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	rec := &record{}
+	v := startView(t, c, "t:", rec)
+
+	srv.Stop()
+	// Within about a second of losing the feed, the view refuses to decide.
+	if !eventually(2*time.Second, func() bool {
+		_, err := revoked(v, "x")
+		return errors.Is(err, account.ErrUnavailable)
+	}) {
+		t.Fatal("view still answers with its feed down; want ErrUnavailable (fail closed)")
+	}
+	// A revocation made while Redis is down lands in the durable record
+	// (the service writes PostgreSQL first), and the announcement fails.
+	rec.add("during-outage")
+	if err := v.RevokeSessions(context.Background(), []string{"during-outage"}, time.Now().Add(time.Hour)); !errors.Is(err, account.ErrUnavailable) {
+		t.Fatalf("RevokeSessions with Redis down = %v, want ErrUnavailable", err)
+	}
+
+	// Redis comes back empty; a second instance that never heard of the
+	// revocation starts; both rebuild from the record.
+	srv.Start()
+	if !eventually(5*time.Second, func() bool { _, err := revoked(v, "x"); return err == nil }) {
+		t.Fatal("view did not recover within 5s of Redis coming back")
+	}
+	fresh := startView(t, c, "t:", rec)
+	for name, view := range map[string]*redis.RevocationView{"recovered": v, "new": fresh} {
+		if r, err := revoked(view, "during-outage"); err != nil || !r {
+			t.Fatalf("%s view: revocation made during the outage = %v, %v; want revoked", name, r, err)
+		}
+	}
+	if err := fresh.RevokeSessions(context.Background(), []string{"after"}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(time.Second, func() bool { r, _ := revoked(v, "after"); return r }) {
+		t.Fatal("recovered view does not hear new revocations")
+	}
+}
