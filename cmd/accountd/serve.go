@@ -135,8 +135,14 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("SECRET_KEY/ALGORITHM: %w", err)
 	}
-	svc := account.NewService(postgres.NewAccountStore(pool), postgres.NewSessionStore(pool),
-		redis.NewRevocations(rdb, cfg.RedisKeyPrefix), hasher, tokens,
+	sessions := postgres.NewSessionStore(pool)
+	// The view outlives ctx until the server has drained, so requests in
+	// flight during shutdown can still check their tokens.
+	viewCtx, stopView := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopView()
+	revocations := startRevocationView(viewCtx, rdb, sessions, cfg, log)
+	svc := account.NewService(postgres.NewAccountStore(pool), sessions,
+		revocations, hasher, tokens,
 		account.Config{RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace,
 			Limiter: redis.NewLimiter(rdb, cfg.RedisKeyPrefix), Limits: limits(cfg), Observer: met}, log)
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
@@ -196,3 +202,22 @@ func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, dr
 
 // startupTimeout bounds connecting to dependencies at start.
 const startupTimeout = 30 * time.Second
+
+// revocationWindow is how long a revoked session stays in the revocation
+// view: as long as the access tokens it may hold live, plus a margin for
+// clock skew between instances.
+func revocationWindow(cfg config.Config) time.Duration { return cfg.AccessTTL() + time.Minute }
+
+// startRevocationView runs the in-memory revocation view until ctx ends and
+// waits a little for its first load; until it has one, tokens get 503.
+func startRevocationView(ctx context.Context, rdb goredis.UniversalClient, source account.RevocationSource,
+	cfg config.Config, log *slog.Logger) *redis.RevocationView {
+	view := redis.NewRevocationView(rdb, cfg.RedisKeyPrefix, source, revocationWindow(cfg), log)
+	go view.Run(ctx)
+	rctx, cancel := context.WithTimeout(ctx, startupTimeout/6)
+	defer cancel()
+	if err := view.Ready(rctx); err != nil {
+		log.Warn("revocation view not ready yet; access tokens get 503 until it is", slog.String("error", err.Error()))
+	}
+	return view
+}

@@ -72,7 +72,7 @@ func newGuardedAPI(t *testing.T, g guards) *testAPI {
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), a.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := account.NewService(postgres.NewAccountStore(a.pool), postgres.NewSessionStore(a.pool),
-		redis.NewRevocations(a.rdb, a.prefix), a.hasher, jwt,
+		startView(t, a.rdb, a.prefix, a.pool, log), a.hasher, jwt,
 		account.Config{
 			RefreshTTL: refreshTTL, ReuseGrace: g.reuseGrace, Now: a.clock.Now,
 			Limiter: redis.NewLimiter(a.rdb, a.prefix), Limits: g.limits,

@@ -267,7 +267,7 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), a.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := account.NewService(postgres.NewAccountStore(a.pool), postgres.NewSessionStore(a.pool),
-		redis.NewRevocations(a.rdb, a.prefix), hasher, jwt,
+		startView(t, a.rdb, a.prefix, a.pool, log), hasher, jwt,
 		account.Config{RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now}, log)
 	pool, rdb := a.pool, a.rdb
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
@@ -753,4 +753,20 @@ func serve(a *testAPI, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	a.handler.ServeHTTP(rec, req)
 	return rec
+}
+
+// startView runs the instance's revocation view until the test ends and
+// waits (briefly) for it to load; with Redis down it never does, and the
+// instance answers 503 for tokens, as it should.
+func startView(t *testing.T, rdb goredis.UniversalClient, prefix string, pool *pgxpool.Pool, log *slog.Logger) *redis.RevocationView {
+	t.Helper()
+	view := redis.NewRevocationView(rdb, prefix, postgres.NewSessionStore(pool), accessTTL+time.Minute, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { view.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer rcancel()
+	_ = view.Ready(rctx)
+	return view
 }
