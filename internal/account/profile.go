@@ -7,9 +7,10 @@ import (
 	"log/slog"
 )
 
-// Me returns the caller's account. A deleted account gives ErrInvalidToken
-// and a disabled one ErrAccountDisabled.
-func (s *Service) Me(ctx context.Context, p Principal) (Account, error) {
+// current reads the caller's account, password hash included, from the
+// store. A deleted account gives ErrInvalidToken and a disabled one
+// ErrAccountDisabled.
+func (s *Service) current(ctx context.Context, p Principal) (Account, error) {
 	a, err := s.accounts.ByUUID(ctx, p.AccountUUID)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -25,7 +26,7 @@ func (s *Service) Me(ctx context.Context, p Principal) (Account, error) {
 // VerifyPassword checks the caller's password. It returns ErrInvalidPassword
 // when it is wrong.
 func (s *Service) VerifyPassword(ctx context.Context, p Principal, password string) error {
-	a, err := s.Me(ctx, p)
+	a, err := s.current(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (s *Service) VerifyPassword(ctx context.Context, p Principal, password stri
 // *ValidationError for an unacceptable new password, ErrInvalidPassword when
 // the old one is wrong and ErrPasswordUnchanged when they are equal.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPassword, newPassword string) error {
-	a, err := s.Me(ctx, p)
+	a, err := s.current(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ type Service struct {
 	hasher      *security.Hasher
 	tokens      *security.JWT
 	cfg         Config
+	profiles    profiles
 	log         *slog.Logger
 }
 

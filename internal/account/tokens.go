@@ -199,6 +199,6 @@ func (s *Service) revokeAccess(ctx context.Context, sessionIDs []string) error {
 // checkEnabled refuses to extend the sessions of a disabled or deleted
 // account: ErrAccountDisabled or ErrInvalidToken.
 func (s *Service) checkEnabled(ctx context.Context, accountUUID string) error {
-	_, err := s.Me(ctx, Principal{AccountUUID: accountUUID})
+	_, err := s.current(ctx, Principal{AccountUUID: accountUUID})
 	return err
 }

@@ -71,7 +71,7 @@ func handleExists(svc *account.Service, log *slog.Logger) http.Handler {
 
 func handleMe(svc *account.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := svc.Me(r.Context(), principal(r.Context()))
+		a, err := svc.Profile(r.Context(), principal(r.Context()))
 		if err != nil {
 			writeError(w, r, log, err)
 			return

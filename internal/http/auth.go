@@ -23,8 +23,7 @@ func accessToken(r *http.Request) string {
 
 // principal returns the caller that requireAuth let through.
 func principal(ctx context.Context) account.Principal {
-	p, _ := ctx.Value(principalKey).(account.Principal)
-	return p
+	return infoFrom(ctx).principal
 }
 
 // requireAuth lets a request through only with a valid, unrevoked access
@@ -37,7 +36,8 @@ func requireAuth(svc *account.Service, log *slog.Logger) func(http.Handler) http
 				writeError(w, r, log, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+			infoFrom(r.Context()).principal = p
+			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -16,8 +16,7 @@ const maxUserAgentBytes = 512
 
 // clientFrom returns the client that withClient found for the request.
 func clientFrom(ctx context.Context) account.Client {
-	c, _ := ctx.Value(clientKey).(account.Client)
-	return c
+	return infoFrom(ctx).client
 }
 
 // proxies decides which peers may say who the client is.
@@ -76,17 +75,13 @@ func peerAddr(remote string) netip.Addr {
 	return a.Unmap()
 }
 
-// withClient records the client's address and User-Agent for the request.
-func withClient(p proxies) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c := account.Client{UserAgent: cleanUserAgent(r.UserAgent())}
-			if a := p.clientIP(r); a.IsValid() {
-				c.IPAddress = a.String()
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey, c)))
-		})
+// client is who sent r: its address and its User-Agent, made safe to store.
+func (p proxies) client(r *http.Request) account.Client {
+	c := account.Client{UserAgent: cleanUserAgent(r.UserAgent())}
+	if a := p.clientIP(r); a.IsValid() {
+		c.IPAddress = a.String()
 	}
+	return c
 }
 
 // cleanUserAgent makes a User-Agent safe to store: valid UTF-8, no NUL, and

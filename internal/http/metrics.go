@@ -34,11 +34,18 @@ func withMetrics(o RequestObserver) func(http.Handler) http.Handler {
 
 // routePattern is the chi pattern that served r, or "unmatched"; it is what
 // logs and metrics name a route by, never the raw path.
+// chi builds the pattern afresh on each call, so it is kept for the
+// request's other observers.
 func routePattern(r *http.Request) string {
+	ri := infoFrom(r.Context())
+	if ri.route != "" {
+		return ri.route
+	}
+	ri.route = "unmatched"
 	if rc := chi.RouteContext(r.Context()); rc != nil {
 		if p := rc.RoutePattern(); p != "" {
-			return p
+			ri.route = p
 		}
 	}
-	return "unmatched"
+	return ri.route
 }

@@ -9,27 +9,37 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
+	"github.com/accountd/accountd/internal/account"
 	"github.com/accountd/accountd/internal/security"
 )
 
-type ctxKey int
+// infoKey keys the request's *requestInfo in its context.
+type infoKey struct{}
 
-const (
-	requestIDKey ctxKey = iota
-	principalKey
-	clientKey
-)
+// requestInfo is what the middleware learns about a request. It is put in
+// the request's context once, by withRequest, and filled in as the request
+// goes down the chain, so that no middleware copies the request to add a
+// value.
+type requestInfo struct {
+	id        string
+	client    account.Client
+	principal account.Principal
+	route     string // set by routePattern
+}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(infoKey{}).(*requestInfo)
+	if ri == nil {
+		return &requestInfo{}
+	}
+	return ri
+}
 
 // maxRequestIDLength bounds a client's X-Request-ID that is passed on.
 const maxRequestIDLength = 128
 
 // requestID returns the id of the request that ctx belongs to.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return infoFrom(ctx).id }
 
 // saneRequestID reports whether a client's X-Request-ID may be echoed and
 // logged: short, and only letters, digits and . _ : -.
@@ -54,26 +64,45 @@ func requestIDByte(c byte) bool {
 	}
 }
 
-// withRequestID gives every request an id, taken from X-Request-ID when it
-// is sane, and puts it on the response.
-func withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
-		if !saneRequestID(id) {
-			id = security.NewID()
-		}
-		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
-	})
+// withRequest starts every request: it gives it an id (X-Request-ID when
+// the client's is sane), records the client's address and User-Agent, and
+// sets the request's deadline; dependencies that pass the deadline make the
+// request answer 503. All of it goes into the context at once.
+func withRequest(p proxies, timeout time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-ID")
+			if !saneRequestID(id) {
+				id = security.NewID()
+			}
+			w.Header()["X-Request-Id"] = []string{id}
+			ri := &requestInfo{id: id, client: p.client(r)}
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, infoKey{}, ri)))
+		})
+	}
 }
+
+// Values of the headers that every response carries, made once: setting a
+// header to a shared slice saves an allocation per header per request.
+// Nothing appends to or edits these in place.
+var (
+	nosniffValue     = []string{"nosniff"}
+	noReferrerValue  = []string{"no-referrer"}
+	frameDenyValue   = []string{"DENY"}
+	noStoreValue     = []string{"no-store"}
+	noCacheValue     = []string{"no-cache"}
+	jsonContentValue = []string{"application/json"}
+)
 
 // withSecurityHeaders sets the headers every response carries.
 func withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		h["X-Content-Type-Options"] = nosniffValue
+		h["Referrer-Policy"] = noReferrerValue
+		h["X-Frame-Options"] = frameDenyValue
 		next.ServeHTTP(w, r)
 	})
 }
@@ -81,22 +110,10 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 // noStore marks responses that carry tokens or account data uncacheable.
 func noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Pragma", "no-cache")
+		w.Header()["Cache-Control"] = noStoreValue
+		w.Header()["Pragma"] = noCacheValue
 		next.ServeHTTP(w, r)
 	})
-}
-
-// withTimeout gives each request a deadline; dependencies that pass it make
-// the request answer 503.
-func withTimeout(d time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
 }
 
 // statusWriter records what a handler wrote, for the access log.
@@ -144,13 +161,12 @@ func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 						writeAPIError(sw, errInternal)
 					}
 				}
-				route := chi.RouteContext(r.Context()).RoutePattern()
-				if route == "" {
-					route = "unmatched"
+				if !log.Enabled(r.Context(), slog.LevelInfo) {
+					return
 				}
 				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 					slog.String("request_id", requestID(r.Context())),
-					slog.String("method", r.Method), slog.String("route", route),
+					slog.String("method", r.Method), slog.String("route", routePattern(r)),
 					slog.Int("status", max(sw.status, http.StatusOK)), slog.Int("bytes", sw.bytes),
 					slog.Duration("duration", time.Since(start)),
 					slog.String("client_ip", clientFrom(r.Context()).IPAddress))

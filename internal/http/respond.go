@@ -13,7 +13,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"detail":"Internal Server Error","code":"internal_error"}`, http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentValue
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }

@@ -15,8 +15,8 @@ func addRoutes(r *chi.Mux, c Config) {
 	auth := requireAuth(svc, log)
 	limit := func(a account.Action) func(http.Handler) http.Handler { return limitClient(svc, a, log) }
 
-	r.Use(withRequestID, withClient(c.TrustedProxies), withMetrics(c.Metrics), withAccessLog(log), withSecurityHeaders,
-		withTimeout(c.RequestTimeout), withCORS(c.CORSAllowedOrigins), withCSRF(c.CORSAllowedOrigins, log))
+	r.Use(withRequest(c.TrustedProxies, c.RequestTimeout), withMetrics(c.Metrics), withAccessLog(log),
+		withSecurityHeaders, withCORS(c.CORSAllowedOrigins), withCSRF(c.CORSAllowedOrigins, log))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeAPIError(w, errNotFound) })
 	r.MethodNotAllowed(methodNotAllowed(r).ServeHTTP)
 

@@ -43,6 +43,7 @@ type JWT struct {
 	ttl      time.Duration
 	parser   *jwt.Parser
 	now      func() time.Time
+	verified verifiedCache
 }
 
 // JWTConfig configures NewJWT.
@@ -130,6 +131,17 @@ func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
 // audience and times, and returns its claims. It returns ErrTokenExpired for
 // an expired token and ErrTokenInvalid for anything else wrong.
 func (j *JWT) Verify(token string) (Claims, error) {
+	if c, ok := j.verified.get(token, j.now()); ok {
+		return c, nil
+	}
+	c, err := j.verify(token)
+	if err == nil {
+		j.verified.put(token, c)
+	}
+	return c, err
+}
+
+func (j *JWT) verify(token string) (Claims, error) {
 	var rc jwtClaims
 	t, err := j.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return j.key, nil })
 	if err != nil {

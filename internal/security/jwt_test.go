@@ -112,3 +112,26 @@ func TestNewJWTChecksConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifiedCacheHonoursExpiry shows that a token served from the cache of
+// verified tokens still expires on time.
+func TestVerifiedCacheHonoursExpiry(t *testing.T) {
+	now := time.Now()
+	j := newTestJWT(t, func() time.Time { return now }, "")
+	tok, _, err := j.Issue("acct", "sess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second is a cache hit
+		if _, err := j.Verify(tok); err != nil {
+			t.Fatalf("Verify of a fresh token: %v", err)
+		}
+	}
+	now = now.Add(31 * time.Minute)
+	if _, err := j.Verify(tok); !errors.Is(err, ErrTokenExpired) {
+		t.Fatalf("Verify of a cached token past its exp = %v, want ErrTokenExpired", err)
+	}
+	if _, err := j.Verify(tok[:len(tok)-1]); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("Verify of a truncated cached token = %v, want ErrTokenInvalid", err)
+	}
+}
