@@ -27,6 +27,10 @@ const (
 	feedStaleAfter = 900 * time.Millisecond
 	// feedRetry is the pause before resubscribing after the feed broke.
 	feedRetry = 200 * time.Millisecond
+	// resyncEvery is how often a healthy view is rebuilt from the durable
+	// record anyway, a backstop for an announcement lost between an
+	// instance and Redis while the others still heard the feed.
+	resyncEvery = 30 * time.Second
 )
 
 // errStale is returned while the view may have missed a revocation.
@@ -54,6 +58,9 @@ type RevocationView struct {
 	revoked   map[string]time.Time // session id -> until
 	fresh     bool
 	lastHeard time.Time
+	// pending holds announcements that Redis did not take, sent again by
+	// Run until it does.
+	pending [][]byte
 }
 
 // NewRevocationView returns a view that announces and hears revocations on
@@ -74,9 +81,12 @@ type announcement struct {
 	Until    int64    `json:"u"` // unix milliseconds
 }
 
-// RevokeSessions records the sessions in this view and announces them to
-// every other instance. The durable record must already hold them. It
-// returns account.ErrUnavailable when Redis cannot be reached.
+// RevokeSessions records the sessions in this view at once and announces
+// them to every other instance. The durable record must already hold them,
+// so an announcement that Redis does not take is not an error: it is sent
+// again until Redis takes it, and meanwhile every instance that cannot hear
+// the feed refuses tokens and rebuilds its view from the durable record
+// when the feed is back.
 func (v *RevocationView) RevokeSessions(ctx context.Context, sessionIDs []string, until time.Time) error {
 	if len(sessionIDs) == 0 {
 		return nil
@@ -86,7 +96,30 @@ func (v *RevocationView) RevokeSessions(ctx context.Context, sessionIDs []string
 	if err != nil {
 		return fmt.Errorf("encode revocation: %w", err)
 	}
-	return unavailable("announce revocation", v.client.Publish(ctx, v.channel, msg).Err())
+	if err := v.client.Publish(ctx, v.channel, msg).Err(); err != nil {
+		v.log.LogAttrs(ctx, slog.LevelWarn, "revocation announcement deferred until Redis answers",
+			slog.Int("sessions", len(sessionIDs)), slog.String("error", err.Error()))
+		v.mu.Lock()
+		v.pending = append(v.pending, msg)
+		v.mu.Unlock()
+	}
+	return nil
+}
+
+// flush sends the announcements Redis did not take before.
+func (v *RevocationView) flush(ctx context.Context) {
+	v.mu.Lock()
+	pending := v.pending
+	v.pending = nil
+	v.mu.Unlock()
+	for i, msg := range pending {
+		if err := v.client.Publish(ctx, v.channel, msg).Err(); err != nil {
+			v.mu.Lock()
+			v.pending = append(pending[i:], v.pending...)
+			v.mu.Unlock()
+			return
+		}
+	}
 }
 
 // SessionRevoked reports whether the session is revoked. It returns
@@ -189,7 +222,17 @@ func (v *RevocationView) follow(ctx context.Context) error {
 	v.heard()
 	v.setFresh(true)
 	wasStale := true
+	resync := time.NewTicker(resyncEvery)
+	defer resync.Stop()
 	for ctx.Err() == nil {
+		v.flush(ctx)
+		select {
+		case <-resync.C:
+			if err := v.load(ctx); err != nil {
+				return err
+			}
+		default:
+		}
 		msg, err := ps.ReceiveTimeout(ctx, feedPing)
 		if err != nil {
 			var ne net.Error
