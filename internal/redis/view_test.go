@@ -143,7 +143,6 @@ func TestViewFailsClosedAndResyncs(t *testing.T) {
 		t.Fatalf("RevokeSessions with Redis down = %v, want nil (announcement deferred)", err)
 	}
 
-
 	// Redis comes back empty; a second instance that never heard of the
 	// revocation starts; both rebuild from the record.
 	srv.Start()
