@@ -8,7 +8,7 @@ GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/
 DEV_ENV  := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accountd?sslmode=disable} \
             REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}
 
-.PHONY: help services run build test fuzz lint fmt vet tools clean
+.PHONY: help services run build test fuzz bench lint fmt vet tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,13 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s); `make test` already ru
 		echo "== $${t#*:} for $(FUZZTIME)"; \
 		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; \
 	done
+
+BENCH_FLAGS ?=
+
+bench: services ## build accountd with production flags and benchmark it against same-run baselines (under 5 min)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/accountd
+	$(GO) build -o bin/accountd-bench ./cmd/accountd-bench
+	bin/accountd-bench -accountd $(BIN) $(BENCH_FLAGS)
 
 vet: ## go vet
 	$(GO) vet ./...

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// Connection counts of the scenarios (issue 5).
+const (
+	meAccounts     = 16 // accounts whose bearer tokens the me scenarios use
+	meConnsLow     = 32
+	meConnsHigh    = 64
+	refreshWorkers = 16 // also pgbench's client count
+	loginAccounts  = 4
+	mixedMeConns   = 16
+)
+
+// measure runs the baselines and the scenarios against rs and returns the
+// report. A scenario that misses its target is a FAIL row, not an error.
+func measure(ctx context.Context, o options, rs *runningService, dbURL string, logf func(string, ...any)) (*Report, error) {
+	procs := runtime.GOMAXPROCS(0)
+	load := func(workers int) Load { return Load{Workers: workers, Warmup: o.warmup, Duration: o.duration} }
+	alive := func(step string) error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: %w", step, err)
+		}
+		if err := rs.proc.Exited(); err != nil {
+			return fmt.Errorf("%s: %w", step, err)
+		}
+		logf("%s done", step)
+		return nil
+	}
+	rep := &Report{GoVersion: runtime.Version(), GOMAXPROCS: procs, BcryptCost: o.bcryptCost,
+		Duration: o.duration.String(), Warmup: o.warmup.String(), Quick: o.quick, Settings: rs.settings}
+	var barePID int
+	watch := cpuWatch{ours: func() []int { return []int{os.Getpid(), rs.proc.PID(), barePID} }}
+	other := map[string]float64{}
+	var err error
+	budget, retries := o.quietWait, o.retries
+	// step runs f once the CPUs are idle (see -quiet-wait), again when other
+	// processes took more than noisyOtherCPU meanwhile (see -retries), notes
+	// how busy they kept the machine, and checks that accountd is still up.
+	step := func(name string, f func() error) error {
+		for attempt := 1; ; attempt++ {
+			if w := watch.waitQuiet(ctx, &budget); w > time.Second {
+				logf("%s: waited %s for other processes to leave the CPUs idle", name, w)
+			}
+			snap := watch.snapshot()
+			if err := f(); err != nil {
+				return err
+			}
+			other[name] = watch.otherPercent(snap)
+			if other[name] <= noisyOtherCPU || retries == 0 || ctx.Err() != nil {
+				break
+			}
+			retries--
+			logf("%s: other processes used %.0f%% of the CPUs meanwhile; running it again", name, other[name])
+		}
+		return alive(name)
+	}
+
+	// Baselines.
+	logf("baseline: raw bcrypt at cost %d on %d goroutines, %s each for compare and hash", o.bcryptCost, procs, o.bcryptFor)
+	if err := step("bcrypt", func() (err error) {
+		rep.BcryptCompare, rep.BcryptHash, err = bcryptRates(ctx, o.bcryptCost, o.bcryptFor)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	bare, err := startBare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	barePID = bare.proc.PID()
+	var bare32, bare64 Stats
+	err = step("bare@32", func() error { bare32 = bare.Run(ctx, load(meConnsLow)); return nil })
+	if err == nil {
+		err = step("bare@64", func() error { bare64 = bare.Run(ctx, load(meConnsHigh)); return nil })
+	}
+	bare.proc.Stop(5 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	var pg PgbenchResult
+	if err := step("pgbench", func() (err error) { pg, err = pgbenchBaseline(ctx, o, dbURL); return err }); err != nil {
+		return nil, err
+	}
+	rep.Pgbench = &pg
+
+	// Setup, outside the timed parts: register and log in.
+	accounts, err := rs.setupAccounts(ctx, meAccounts, 2*procs)
+	if err != nil {
+		return nil, err
+	}
+	if err := alive("setup"); err != nil {
+		return nil, err
+	}
+
+	// Scenarios.
+	var me32, me64, refresh, login, register, mixedMe, mixedLogin Stats
+	scenarios := []struct {
+		name string
+		run  func() error
+	}{
+		{"me@32", func() error { me32 = load(meConnsLow).Run(ctx, rs.meJobs(accounts)); return nil }},
+		{"me@64", func() error { me64 = load(meConnsHigh).Run(ctx, rs.meJobs(accounts)); return nil }},
+		{"refresh", func() error {
+			// Fresh sessions for each attempt: a retry must not replay
+			// the tokens the last one rotated.
+			sessions, err := rs.loginAll(ctx, accounts[:refreshWorkers], 2*procs)
+			if err == nil {
+				refresh = load(refreshWorkers).Run(ctx, rs.refreshJobs(sessions))
+			}
+			return err
+		}},
+		{"login", func() error { login = load(2*procs).Run(ctx, rs.loginJobs(accounts[:loginAccounts])); return nil }},
+		{"register", func() error { register = load(2*procs).Run(ctx, rs.registerJobs(randomHex(3))); return nil }},
+		{"mixed", func() error {
+			var wg sync.WaitGroup
+			wg.Go(func() { mixedMe = load(mixedMeConns).Run(ctx, rs.meJobs(accounts)) })
+			wg.Go(func() { mixedLogin = load(4*procs).Run(ctx, rs.loginJobs(accounts[:loginAccounts])) })
+			wg.Wait()
+			return nil
+		}},
+	}
+	for _, sc := range scenarios {
+		if err := step(sc.name, sc.run); err != nil {
+			return nil, err
+		}
+	}
+	if rep.Memory, err = rs.memory(); err != nil {
+		return nil, err
+	}
+
+	rep.QuietWaited, rep.Retried = (o.quietWait - budget).String(), o.retries-retries
+	rep.addRows(results{bare32: bare32, bare64: bare64, pg: pg, me32: me32, me64: me64, refresh: refresh,
+		login: login, register: register, mixedMe: mixedMe, mixedLogin: mixedLogin, other: other}, procs)
+	return rep, nil
+}
+
+// pgbenchBaseline seeds one token chain per client, replays the rotation
+// script with pgbench, and checks in the database that every transaction
+// pgbench counted rotated exactly one token of a chain.
+func pgbenchBaseline(ctx context.Context, o options, dbURL string) (PgbenchResult, error) {
+	if err := seedPgbench(ctx, dbURL, refreshWorkers); err != nil {
+		return PgbenchResult{}, err
+	}
+	seconds := max(1, int((o.duration+time.Second-1)/time.Second))
+	res, err := runPgbench(ctx, o.pgbench, o.script, dbURL, refreshWorkers, seconds)
+	if err != nil {
+		return res, err
+	}
+	if res.Rotations, err = pgbenchRotations(ctx, dbURL); err != nil {
+		return res, err
+	}
+	if res.Failed != 0 || res.Processed == 0 || res.Rotations != res.Processed {
+		return res, fmt.Errorf("pgbench: %d transactions, %d failed, but %d tokens rotated in the database: %s does not walk its chains",
+			res.Processed, res.Failed, res.Rotations, o.script)
+	}
+	return res, nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// results are the figures that measure collected, by step.
+type results struct {
+	bare32, bare64      Stats
+	pg                  PgbenchResult
+	me32, me64, refresh Stats
+	login, register     Stats
+	mixedMe, mixedLogin Stats
+	other               map[string]float64 // CPU share of other processes, by step
+}
+
+// addRows turns the results into the table's rows, each against its
+// baseline and target, and sets AllPass.
+func (rep *Report) addRows(r results, procs int) {
+	baseRow := func(name string, conns int, s *Stats, rate float64, step string) Row {
+		return Row{Scenario: name, Conns: conns, Stats: s, Rate: rate, Result: "-", OtherCPU: r.other[step]}
+	}
+	bare32 := baseRow("bare handler", meConnsLow, &r.bare32, r.bare32.RPS, "bare@32")
+	bare32.Note = "baseline: a bare net/http handler in a subprocess, driven like accountd"
+	bare64 := baseRow("bare handler", meConnsHigh, &r.bare64, r.bare64.RPS, "bare@64")
+	cmp := baseRow("bcrypt compare", procs, nil, rep.BcryptCompare, "bcrypt")
+	cmp.Note = "baseline: CompareHashAndPassword/s and GenerateFromPassword/s on GOMAXPROCS goroutines"
+	hash := baseRow("bcrypt hash", procs, nil, rep.BcryptHash, "bcrypt")
+	pg := baseRow("pgbench rotation", r.pg.Clients, nil, r.pg.TPS, "pgbench")
+	pg.Note = fmt.Sprintf("baseline: %s; tps without connection time; avg latency %.2f ms; "+
+		"%d rotations, every chain checked in the database", r.pg.Command, r.pg.LatencyAvgMS, r.pg.Rotations)
+
+	ratio := func(name string, conns int, s Stats, baseline string, baseRate float64, step string) Row {
+		row := ratioRow(name, conns, s, baseline, baseRate)
+		row.OtherCPU = r.other[step]
+		return row
+	}
+	me := ratio("me", meConnsLow, r.me32, "bare@"+strconv.Itoa(meConnsLow), r.bare32.RPS, "me@32")
+	me.judge(fmt.Sprintf(">=%.2f, 0 errors", targetMeRatio),
+		me.Ratio >= targetMeRatio && r.me32.ErrorCount() == 0 && r.me32.Requests > 0)
+	me64 := ratio("me", meConnsHigh, r.me64, "bare@"+strconv.Itoa(meConnsHigh), r.bare64.RPS, "me@64")
+	ref := ratio("refresh", refreshWorkers, r.refresh, "pgbench", r.pg.TPS, "refresh")
+	ref.judge(fmt.Sprintf(">=%.2f, 0 errors, all valid", targetRefreshRatio), ref.Ratio >= targetRefreshRatio &&
+		r.refresh.ErrorCount() == 0 && r.refresh.Invalid == 0 && r.refresh.Requests > 0)
+	ref.Note = fmt.Sprintf("%d valid rotations of %d requests (invalid: a 200 whose refresh_token cookie is missing or unchanged)",
+		r.refresh.Requests-r.refresh.ErrorCount()-r.refresh.Invalid, r.refresh.Requests)
+	login := ratio("login", 2*procs, r.login, "bcrypt compare", rep.BcryptCompare, "login")
+	login.judge(fmt.Sprintf(">=%.2f", targetLoginRatio), login.Ratio >= targetLoginRatio)
+	reg := ratio("register", 2*procs, r.register, "bcrypt hash", rep.BcryptHash, "register")
+	reg.judge(fmt.Sprintf(">=%.2f", targetRegisterRatio), reg.Ratio >= targetRegisterRatio)
+	mixMe := baseRow("mixed: me", mixedMeConns, &r.mixedMe, r.mixedMe.RPS, "mixed")
+	mixMe.Measured = "p99 " + ms(r.mixedMe.P99ms)
+	mixMe.Note = fmt.Sprintf("at the same time as %d login connections (next row)", 4*procs)
+	mixMe.judge(fmt.Sprintf("p99<%.0fms, 0 errors", targetMixedP99ms),
+		r.mixedMe.P99ms < targetMixedP99ms && r.mixedMe.ErrorCount() == 0 && r.mixedMe.Requests > 0)
+	mixLogin := ratio("mixed: login", 4*procs, r.mixedLogin, "bcrypt compare", rep.BcryptCompare, "mixed")
+	mem := Row{Scenario: "accountd peak RSS", Measured: fmt.Sprintf("%.1f MiB", rep.Memory.PeakMiB),
+		Note: fmt.Sprintf("VmHWM %d KiB at the end; largest VmRSS sampled every 100ms %d KiB",
+			rep.Memory.HWMKiB, rep.Memory.MaxRSSKiB)}
+	mem.judge(fmt.Sprintf("<%.0f MiB", targetPeakRSSMiB), rep.Memory.PeakMiB < targetPeakRSSMiB)
+
+	rep.Rows = []Row{bare32, bare64, cmp, hash, pg, me, me64, ref, login, reg, mixMe, mixLogin, mem}
+	rep.AllPass = true
+	for _, row := range rep.Rows {
+		rep.AllPass = rep.AllPass && row.Result != "FAIL"
+	}
+}
