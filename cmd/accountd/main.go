@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -24,6 +25,8 @@ import (
 var version = "dev"
 
 func main() {
+	// Twice as many Ps as CPUs: see hashSlots.
+	runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Environ(), os.Stdout)
 	stop()

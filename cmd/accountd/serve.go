@@ -123,7 +123,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	defer stopMetrics()
 
-	hasher, err := security.NewHasher(cfg.BcryptCost, runtime.GOMAXPROCS(0),
+	hasher, err := security.NewHasher(cfg.BcryptCost, hashSlots(),
 		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met))
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
@@ -221,3 +221,9 @@ func startRevocationView(ctx context.Context, rdb goredis.UniversalClient, sourc
 	}
 	return view
 }
+
+// hashSlots is how many bcrypt computations run at once: one per CPU. main
+// gives the process twice as many Ps as CPUs, so that requests needing no
+// bcrypt find a free P while every slot hashes (the hashes run on
+// low-priority threads, and the kernel lets the requests go first).
+func hashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }

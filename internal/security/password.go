@@ -36,6 +36,8 @@ type Hasher struct {
 	compares atomic.Int64
 	// observer, when set, is told about queue waits and bcrypt durations.
 	observer HashObserver
+	// bg runs the bcrypt computations at a low OS priority.
+	bg *background
 }
 
 // HasherOption changes a setting of NewHasher.
@@ -62,7 +64,7 @@ func NewHasher(cost, slots int, opts ...HasherOption) (*Hasher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make dummy hash: %w", err)
 	}
-	h := &Hasher{cost: cost, slots: make(chan struct{}, slots), dummy: dummy}
+	h := &Hasher{cost: cost, slots: make(chan struct{}, slots), dummy: dummy, bg: newBackground()}
 	for _, o := range opts {
 		o(h)
 	}
@@ -119,7 +121,8 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer done()
-	b, err := bcrypt.GenerateFromPassword([]byte(password), h.cost)
+	var b []byte
+	h.bg.run(func() { b, err = bcrypt.GenerateFromPassword([]byte(password), h.cost) })
 	if err != nil {
 		return "", fmt.Errorf("bcrypt: %w", err)
 	}
@@ -138,10 +141,10 @@ func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
 	defer done()
 	h.compares.Add(1)
 	if hash == "" {
-		_ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password))
+		h.bg.run(func() { _ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password)) })
 		return ErrMismatch
 	}
-	err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	h.bg.run(func() { err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) })
 	switch {
 	case err == nil:
 		return nil
