@@ -124,7 +124,7 @@ const (
 // with tokens that no longer name a live session, Logout does nothing and
 // succeeds, so that it is idempotent.
 func (s *Service) Logout(ctx context.Context, access, refresh string, scope LogoutScope) error {
-	p, err := s.logoutPrincipal(ctx, access, refresh)
+	p, err := s.logoutPrincipal(ctx, access, refresh, scope)
 	if err != nil || p.SessionID == "" {
 		return err
 	}
@@ -160,15 +160,20 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 }
 
 // logoutPrincipal finds whose logout it is. Tokens that are expired, revoked
-// or unknown identify nobody; only an unavailable dependency is an error.
-func (s *Service) logoutPrincipal(ctx context.Context, access, refresh string) (Principal, error) {
+// or unknown identify nobody. When revocation cannot be checked (Redis is
+// down), the refresh token, which PostgreSQL checks, still identifies the
+// caller; so does a well-signed access token for a local logout, since
+// ending the token's own session is safe even if it was already ended.
+// Only when neither can is the dependency's failure returned.
+func (s *Service) logoutPrincipal(ctx context.Context, access, refresh string, scope LogoutScope) (Principal, error) {
+	var unchecked error
 	if access != "" {
 		p, err := s.Authenticate(ctx, access)
 		if err == nil {
 			return p, nil
 		}
 		if errors.Is(err, ErrUnavailable) {
-			return Principal{}, err
+			unchecked = err
 		}
 	}
 	if refresh != "" && len(refresh) <= maxTokenLength {
@@ -179,6 +184,12 @@ func (s *Service) logoutPrincipal(ctx context.Context, access, refresh string) (
 		if !errors.Is(err, ErrNotFound) {
 			return Principal{}, fmt.Errorf("find session: %w", err)
 		}
+	}
+	if unchecked != nil {
+		if c, err := s.tokens.Verify(access); err == nil && scope == ScopeLocal {
+			return Principal{AccountUUID: c.Subject, SessionID: c.SessionID, TokenID: c.ID}, nil
+		}
+		return Principal{}, unchecked
 	}
 	return Principal{}, nil
 }

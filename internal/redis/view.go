@@ -27,10 +27,17 @@ const (
 	feedStaleAfter = 900 * time.Millisecond
 	// feedRetry is the pause before resubscribing after the feed broke.
 	feedRetry = 200 * time.Millisecond
-	// resyncEvery is how often a healthy view is rebuilt from the durable
-	// record anyway, a backstop for an announcement lost between an
-	// instance and Redis while the others still heard the feed.
-	resyncEvery = 30 * time.Second
+	// pollEvery is how often a healthy view also reads the revocations of
+	// the last pollSpan from the durable record: an announcement that
+	// never reached Redis (an instance cut off from Redis alone) still
+	// reaches every instance within about a second. The partial index on
+	// sessions.revoked_at makes this a cheap query.
+	pollEvery = 500 * time.Millisecond
+	// pollSpan covers clock skew between instances: revoked_at comes from
+	// the revoking instance's clock.
+	pollSpan = time.Minute
+	// pollTimeout keeps a slow database from stalling the feed's pings.
+	pollTimeout = 250 * time.Millisecond
 )
 
 // errStale is returned while the view may have missed a revocation.
@@ -222,15 +229,13 @@ func (v *RevocationView) follow(ctx context.Context) error {
 	v.heard()
 	v.setFresh(true)
 	wasStale := true
-	resync := time.NewTicker(resyncEvery)
-	defer resync.Stop()
+	poll := time.NewTicker(pollEvery)
+	defer poll.Stop()
 	for ctx.Err() == nil {
 		v.flush(ctx)
 		select {
-		case <-resync.C:
-			if err := v.load(ctx); err != nil {
-				return err
-			}
+		case <-poll.C:
+			v.poll(ctx)
 		default:
 		}
 		msg, err := ps.ReceiveTimeout(ctx, feedPing)
@@ -263,7 +268,21 @@ func (v *RevocationView) follow(ctx context.Context) error {
 
 // load rebuilds the view from the durable record.
 func (v *RevocationView) load(ctx context.Context) error {
-	list, err := v.source.RevokedSince(ctx, v.now().Add(-v.window))
+	return v.loadSince(ctx, v.now().Add(-v.window))
+}
+
+// poll reads the latest revocations from the durable record. A failure is
+// logged, not fatal: no revocation can be made while the record is down.
+func (v *RevocationView) poll(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
+	if err := v.loadSince(ctx, v.now().Add(-pollSpan)); err != nil && ctx.Err() == nil {
+		v.log.LogAttrs(ctx, slog.LevelDebug, "poll revocations", slog.String("error", err.Error()))
+	}
+}
+
+func (v *RevocationView) loadSince(ctx context.Context, since time.Time) error {
+	list, err := v.source.RevokedSince(ctx, since)
 	if err != nil {
 		return fmt.Errorf("load revocations: %w", err)
 	}

@@ -162,3 +162,16 @@ func TestViewFailsClosedAndResyncs(t *testing.T) {
 		t.Fatal("recovered view does not hear new revocations")
 	}
 }
+
+// TestViewPollsTheRecord covers a revocation whose announcement never
+// reached Redis (its instance was cut off from Redis alone): the record
+// still carries it to every view within about a second.
+func TestViewPollsTheRecord(t *testing.T) {
+	c, prefix := redistest.New(t)
+	rec := &record{}
+	v := startView(t, c, prefix, rec)
+	rec.add("never-announced")
+	if !eventually(1500*time.Millisecond, func() bool { r, _ := revoked(v, "never-announced"); return r }) {
+		t.Fatal("a revocation only in the durable record did not reach the view within 1.5s")
+	}
+}
