@@ -19,21 +19,14 @@ import (
 
 // cleanup runs `accountd cleanup`: one pass, for cron.
 func cleanup(ctx context.Context, environ []string, stdout io.Writer) error {
-	cfg, err := config.Load(environ)
-	if err != nil {
+	return withDatabase(ctx, environ, func(cfg config.Config, pool *pgxpool.Pool) error {
+		res, err := postgres.Cleanup(ctx, pool, time.Now(), cfg.CleanupRetention)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, "cleanup:", res)
 		return err
-	}
-	pool, err := postgres.Open(ctx, string(cfg.DatabaseURL))
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	res, err := postgres.Cleanup(ctx, pool, time.Now(), cfg.CleanupRetention)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, "cleanup:", res)
-	return err
+	})
 }
 
 // cleanupLoop deletes old sessions and refresh tokens every interval until
