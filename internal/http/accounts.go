@@ -1,10 +1,12 @@
 package http
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -70,14 +72,47 @@ func handleExists(svc *account.Service, log *slog.Logger) http.Handler {
 }
 
 func handleMe(svc *account.Service, log *slog.Logger) http.Handler {
+	var bodies encodedProfiles
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := svc.Profile(r.Context(), principal(r.Context()))
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, toAccountBody(a))
+		w.Header()["Content-Type"] = jsonContentValue
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(bodies.get(a))
 	})
+}
+
+// maxEncodedProfiles bounds the cache of encoded /me bodies; when it is full
+// it starts over.
+const maxEncodedProfiles = 100_000
+
+// encodedProfiles keeps each account's /me body once encoded: the fields it
+// shows (uuid, account_id, created_at) never change, so neither does the
+// body, and /me then costs no encoding.
+type encodedProfiles struct {
+	mu sync.RWMutex
+	m  map[string][]byte
+}
+
+func (e *encodedProfiles) get(a account.Account) []byte {
+	e.mu.RLock()
+	b, ok := e.m[a.UUID]
+	e.mu.RUnlock()
+	if ok {
+		return b
+	}
+	b, _ = json.Marshal(toAccountBody(a)) // a struct of strings and a time: it always encodes
+	b = append(b, '\n')
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.m == nil || len(e.m) >= maxEncodedProfiles {
+		e.m = make(map[string][]byte)
+	}
+	e.m[a.UUID] = b
+	return b
 }
 
 type verifyPasswordRequest struct {
