@@ -8,7 +8,7 @@ GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/
 DEV_ENV  := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accountd?sslmode=disable} \
             REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}
 
-.PHONY: help services run build test fuzz bench lint fmt vet tools clean
+.PHONY: help services run build test fuzz bench soak lint fmt vet tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,11 @@ bench: services ## build accountd with production flags and benchmark it against
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/accountd
 	$(GO) build -o bin/accountd-bench ./cmd/accountd-bench
 	bin/accountd-bench -accountd $(BIN) $(BENCH_FLAGS)
+
+SOAK_DURATION ?= 10m
+
+soak: services ## run the soak for SOAK_DURATION (default 10m): mixed load; zero 5xx, flat goroutines, stable heap
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -race=false -tags soak -run TestSoak -timeout 30m -v ./cmd/accountd
 
 vet: ## go vet
 	$(GO) vet ./...

@@ -21,6 +21,9 @@ func Open(ctx context.Context, url string) (*goredis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
+	// Commands end with the caller's context deadline (the request's),
+	// not only after go-redis's own read and write timeouts.
+	opts.ContextTimeoutEnabled = true
 	c := goredis.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()

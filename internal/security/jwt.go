@@ -131,12 +131,13 @@ func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
 // audience and times, and returns its claims. It returns ErrTokenExpired for
 // an expired token and ErrTokenInvalid for anything else wrong.
 func (j *JWT) Verify(token string) (Claims, error) {
-	if c, ok := j.verified.get(token, j.now()); ok {
+	now := j.now()
+	if c, ok := j.verified.get(token, now); ok {
 		return c, nil
 	}
 	c, err := j.verify(token)
 	if err == nil {
-		j.verified.put(token, c)
+		j.verified.put(token, c, now)
 	}
 	return c, err
 }

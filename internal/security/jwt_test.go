@@ -135,3 +135,34 @@ func TestVerifiedCacheHonoursExpiry(t *testing.T) {
 		t.Fatalf("Verify of a truncated cached token = %v, want ErrTokenInvalid", err)
 	}
 }
+
+// TestVerifiedCacheIsBounded shows that the cache of verified tokens keeps
+// at most two generations, however many tokens pass through it.
+func TestVerifiedCacheIsBounded(t *testing.T) {
+	now := time.Now()
+	j := newTestJWT(t, func() time.Time { return now }, "")
+	for i := range 3*verifiedGeneration + 10 {
+		tok, _, err := j.Issue("acct", "sess")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.Verify(tok); err != nil {
+			t.Fatalf("token %d: %v", i, err)
+		}
+	}
+	if n := j.verified.len(); n > 2*verifiedGeneration {
+		t.Fatalf("cache holds %d tokens, want at most %d", n, 2*verifiedGeneration)
+	}
+	// Age alone also retires a generation.
+	tok, _, _ := j.Issue("acct", "sess")
+	_, _ = j.Verify(tok)
+	now = now.Add(verifiedAge + time.Second)
+	tok2, _, _ := j.Issue("acct", "sess")
+	_, _ = j.Verify(tok2)
+	now = now.Add(verifiedAge + time.Second)
+	tok3, _, _ := j.Issue("acct", "sess")
+	_, _ = j.Verify(tok3)
+	if n := j.verified.len(); n > 2 {
+		t.Fatalf("after two minutes the cache holds %d tokens, want the last two generations only (2)", n)
+	}
+}
