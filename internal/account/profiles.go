@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"github.com/accountd/accountd/internal/cache"
 )
 
 // profileTTL bounds how stale a cached profile may be. The fields /me shows
@@ -14,36 +15,18 @@ import (
 // always read it fresh).
 const profileTTL = 5 * time.Second
 
-// maxProfiles bounds the cache; when it is full it starts over.
-const maxProfiles = 100_000
+// profileGeneration bounds the profile cache (two generations of it).
+const profileGeneration = 50_000
 
+// cachedProfile is an account without its password hash, and when it was
+// read.
 type cachedProfile struct {
 	account Account
-	until   time.Time
+	read    time.Time
 }
 
-// profiles caches accounts by UUID for /me, so that the hot path makes no
-// database query. It never holds password hashes.
-type profiles struct {
-	mu sync.RWMutex
-	m  map[string]cachedProfile
-}
-
-func (c *profiles) get(uuid string, now time.Time) (Account, bool) {
-	c.mu.RLock()
-	p, ok := c.m[uuid]
-	c.mu.RUnlock()
-	return p.account, ok && now.Before(p.until)
-}
-
-func (c *profiles) put(a Account, now time.Time) {
-	a.PasswordHash = ""
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxProfiles {
-		c.m = make(map[string]cachedProfile)
-	}
-	c.m[a.UUID] = cachedProfile{account: a, until: now.Add(profileTTL)}
+func newProfileCache() *cache.Map[string, cachedProfile] {
+	return cache.New[string, cachedProfile](profileGeneration, profileTTL)
 }
 
 // Profile returns the caller's account for display (no password hash), from
@@ -52,8 +35,9 @@ func (c *profiles) put(a Account, now time.Time) {
 // ErrAccountDisabled.
 func (s *Service) Profile(ctx context.Context, p Principal) (Account, error) {
 	now := s.cfg.Now()
-	a, ok := s.profiles.get(p.AccountUUID, now)
-	if !ok {
+	cached, ok := s.profiles.Get(p.AccountUUID)
+	a := cached.account
+	if !ok || now.Sub(cached.read) >= profileTTL || now.Before(cached.read) {
 		var err error
 		a, err = s.accounts.ByUUID(ctx, p.AccountUUID)
 		switch {
@@ -62,7 +46,8 @@ func (s *Service) Profile(ctx context.Context, p Principal) (Account, error) {
 		case err != nil:
 			return Account{}, fmt.Errorf("find account: %w", err)
 		}
-		s.profiles.put(a, now)
+		a.PasswordHash = ""
+		s.profiles.Put(a.UUID, cachedProfile{account: a, read: now}, now)
 	}
 	if a.Disabled {
 		return Account{}, ErrAccountDisabled

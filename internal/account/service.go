@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/accountd/accountd/internal/cache"
 	"github.com/accountd/accountd/internal/security"
 )
 
@@ -36,7 +37,7 @@ type Service struct {
 	hasher      *security.Hasher
 	tokens      *security.JWT
 	cfg         Config
-	profiles    profiles
+	profiles    *cache.Map[string, cachedProfile]
 	log         *slog.Logger
 }
 
@@ -48,7 +49,7 @@ func NewService(accounts AccountStore, sessions SessionStore, revocations Revoca
 	}
 	return &Service{
 		accounts: accounts, sessions: sessions, revocations: revocations,
-		hasher: hasher, tokens: tokens, cfg: cfg, log: log,
+		hasher: hasher, tokens: tokens, cfg: cfg, log: log, profiles: newProfileCache(),
 	}
 }
 

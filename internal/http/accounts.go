@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/cache"
 )
 
 // accountBody is the public view of an account.
@@ -72,7 +72,7 @@ func handleExists(svc *account.Service, log *slog.Logger) http.Handler {
 }
 
 func handleMe(svc *account.Service, log *slog.Logger) http.Handler {
-	var bodies encodedProfiles
+	bodies := newEncodedProfiles()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := svc.Profile(r.Context(), principal(r.Context()))
 		if err != nil {
@@ -85,33 +85,28 @@ func handleMe(svc *account.Service, log *slog.Logger) http.Handler {
 	})
 }
 
-// maxEncodedProfiles bounds the cache of encoded /me bodies; when it is full
-// it starts over.
-const maxEncodedProfiles = 100_000
+// encodedProfileGeneration bounds the cache of encoded /me bodies (two
+// generations of it).
+const encodedProfileGeneration = 50_000
 
 // encodedProfiles keeps each account's /me body once encoded: the fields it
 // shows (uuid, account_id, created_at) never change, so neither does the
 // body, and /me then costs no encoding.
 type encodedProfiles struct {
-	mu sync.RWMutex
-	m  map[string][]byte
+	m *cache.Map[string, []byte]
 }
 
-func (e *encodedProfiles) get(a account.Account) []byte {
-	e.mu.RLock()
-	b, ok := e.m[a.UUID]
-	e.mu.RUnlock()
-	if ok {
+func newEncodedProfiles() encodedProfiles {
+	return encodedProfiles{m: cache.New[string, []byte](encodedProfileGeneration, 0)}
+}
+
+func (e encodedProfiles) get(a account.Account) []byte {
+	if b, ok := e.m.Get(a.UUID); ok {
 		return b
 	}
-	b, _ = json.Marshal(toAccountBody(a)) // a struct of strings and a time: it always encodes
+	b, _ := json.Marshal(toAccountBody(a)) // strings and a time: it always encodes
 	b = append(b, '\n')
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.m == nil || len(e.m) >= maxEncodedProfiles {
-		e.m = make(map[string][]byte)
-	}
-	e.m[a.UUID] = b
+	e.m.Put(a.UUID, b, time.Time{})
 	return b
 }
 

@@ -22,7 +22,7 @@ func BenchmarkMeEncode(b *testing.B) {
 	a := account.Account{UUID: "0f8fad5b-d9cb-469f-a165-70867728950e", AccountID: "bench.user",
 		CreatedAt: time.Date(2026, 11, 27, 12, 0, 0, 123456000, time.UTC)}
 	w := &discardWriter{h: http.Header{}}
-	var bodies encodedProfiles
+	bodies := newEncodedProfiles()
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = w.Write(bodies.get(a))

@@ -92,7 +92,7 @@ func NewJWT(c JWTConfig) (*JWT, error) {
 	}
 	return &JWT{
 		method: method, key: c.Key, issuer: c.Issuer, audience: c.Audience,
-		ttl: c.TTL, parser: jwt.NewParser(opts...), now: now,
+		ttl: c.TTL, parser: jwt.NewParser(opts...), now: now, verified: newVerifiedCache(),
 	}, nil
 }
 
