@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/accountd/accountd/internal/postgres/pgtest"
+	"github.com/accountd/accountd/internal/redis/redistest"
 	"github.com/accountd/accountd/internal/security"
 )
 
@@ -61,7 +62,7 @@ func baseEnv(t *testing.T) []string {
 	t.Helper()
 	return []string{
 		"DATABASE_URL=" + pgtest.UnusedDatabaseURL(t),
-		"REDIS_URL=redis://127.0.0.1:6379/0",
+		"REDIS_URL=" + redistest.URL(),
 		"REDIS_KEY_PREFIX=test:" + security.NewID() + ":",
 		"SECRET_KEY=" + strings.Repeat("k", 40),
 		"BCRYPT_COST=4",
