@@ -22,16 +22,21 @@ SELECT sha256(convert_to(:client_id::text || ':' || :n::text, 'UTF8')) AS parent
 \gset
 BEGIN;
 -- lockSessionByTokenSQL
-SELECT s.id FROM sessions s JOIN refresh_tokens rt ON rt.session_id = s.id
+SELECT a.disabled FROM sessions s JOIN refresh_tokens rt ON rt.session_id = s.id
+JOIN accounts a ON a.uuid = s.account_uuid
 WHERE rt.token_hash = :parent_hash AND s.revoked_at IS NULL
 FOR UPDATE OF s;
 -- useRefreshTokenSQL: \gset fails the transaction unless exactly one row
 -- comes back, so a broken chain shows up as failed transactions.
-UPDATE refresh_tokens rt SET used_at = :now, child_sealed = :child_sealed
-FROM sessions s
-WHERE rt.token_hash = :parent_hash AND rt.used_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > :now
-  AND s.id = rt.session_id AND s.revoked_at IS NULL
-RETURNING rt.id, rt.session_id
+WITH used AS (
+    UPDATE refresh_tokens rt SET used_at = :now, child_sealed = :child_sealed
+    FROM sessions s
+    WHERE rt.token_hash = :parent_hash AND rt.used_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > :now
+      AND s.id = rt.session_id AND s.revoked_at IS NULL
+    RETURNING rt.id, rt.session_id, rt.parent_id),
+unsealed AS (
+    UPDATE refresh_tokens p SET child_sealed = NULL FROM used WHERE p.id = used.parent_id)
+SELECT id, session_id FROM used
 \gset parent_
 -- insertRefreshTokenSQL
 INSERT INTO refresh_tokens (session_id, parent_id, token_hash, ip_address, user_agent, created_at, expires_at)

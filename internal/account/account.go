@@ -37,7 +37,14 @@ type AccountStore interface {
 	// ByUUID finds an account by its UUID. It returns ErrNotFound when there
 	// is none.
 	ByUUID(ctx context.Context, uuid string) (Account, error)
-	// UpdatePasswordHash replaces an account's password hash. It returns
-	// ErrNotFound when there is no such account.
-	UpdatePasswordHash(ctx context.Context, uuid, hash string) error
+	// UpdatePasswordHash replaces an account's password hash if it is still
+	// oldHash (a rehash at login must not undo a password change). It
+	// returns ErrNotFound when there is no such account or its hash changed.
+	UpdatePasswordHash(ctx context.Context, uuid, oldHash, newHash string) error
+	// ChangePassword replaces the account's password hash, if it is still
+	// c.OldHash, and revokes every live session of the account but
+	// c.KeepSession, in one transaction. It returns the ids of the revoked
+	// sessions, and ErrNotFound when the account is gone or its hash is no
+	// longer c.OldHash.
+	ChangePassword(ctx context.Context, c PasswordChange) ([]string, error)
 }

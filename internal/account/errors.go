@@ -17,7 +17,6 @@ var (
 	ErrInvalidToken       = errors.New("invalid token")
 	ErrTokenExpired       = errors.New("token expired")
 	ErrTokenRevoked       = errors.New("token revoked")
-	ErrTokenRotated       = errors.New("refresh token already rotated")
 	ErrTokenReused        = errors.New("refresh token reused")
 	ErrSessionNotFound    = errors.New("session not found")
 	ErrRateLimited        = errors.New("too many attempts")

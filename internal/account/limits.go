@@ -45,9 +45,10 @@ func (l Limit) Off() bool { return l.Burst <= 0 || l.Interval <= 0 }
 type Limits struct {
 	// PerIP bounds how often one client address may call each Action.
 	PerIP Limit
-	// LoginFailures bounds failed logins per account id (in any case).
-	// Once it is reached, logins with that id are refused, even with the
-	// right password, until the limit lets one through again.
+	// LoginFailures bounds wrong passwords per account id (in any case), at
+	// login and wherever a signed-in caller must confirm the password. Once
+	// it is reached, all of them are refused, even with the right password,
+	// until the limit lets one through again.
 	LoginFailures Limit
 }
 
@@ -71,6 +72,7 @@ const (
 	ActionRegister       Action = "register"
 	ActionExists         Action = "exist"
 	ActionVerifyPassword Action = "verify_password"
+	ActionChangePassword Action = "change_password"
 )
 
 // AllowClient counts one call of action from the client's address. It
@@ -118,9 +120,9 @@ func loginKey(accountID string) (string, bool) {
 	return "login:" + strings.ToLower(accountID), true
 }
 
-// checkLogin refuses a login while the account id is locked out by failed
-// attempts.
-func (s *Service) checkLogin(ctx context.Context, accountID string, c Client) error {
+// checkLockout refuses a password check for accountID while the account id
+// is locked out by wrong passwords.
+func (s *Service) checkLockout(ctx context.Context, accountID string, c Client) error {
 	key, ok := loginKey(accountID)
 	if s.cfg.Limiter == nil || s.cfg.Limits.LoginFailures.Off() || !ok {
 		return nil
@@ -133,18 +135,16 @@ func (s *Service) checkLogin(ctx context.Context, accountID string, c Client) er
 	return wrapLimitErr("check login failures", err)
 }
 
-// loginFailed counts a failed login and returns the error to answer it
-// with: ErrInvalidCredentials, or what the limiter said when it could not
-// count it.
-func (s *Service) loginFailed(ctx context.Context, accountID string) error {
+// countFailure counts a wrong password for accountID. It returns nil once
+// counted, or what the limiter said when it could not count it: a
+// *RateLimitError when this failure reached the limit, ErrUnavailable when
+// the count cannot be kept.
+func (s *Service) countFailure(ctx context.Context, accountID string) error {
 	key, ok := loginKey(accountID)
 	if s.cfg.Limiter == nil || s.cfg.Limits.LoginFailures.Off() || !ok {
-		return ErrInvalidCredentials
+		return nil
 	}
-	if err := s.cfg.Limiter.Allow(ctx, key, s.cfg.Limits.LoginFailures); err != nil {
-		return wrapLimitErr("count login failure", err)
-	}
-	return ErrInvalidCredentials
+	return wrapLimitErr("count login failure", s.cfg.Limiter.Allow(ctx, key, s.cfg.Limits.LoginFailures))
 }
 
 // wrapLimitErr adds context to a limiter's error; errors.As still finds a

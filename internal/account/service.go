@@ -115,7 +115,7 @@ func (s *Service) Exists(ctx context.Context, accountID string) (bool, error) {
 // *RateLimitError, even with the right password.
 func (s *Service) Login(ctx context.Context, accountID, password string, c Client) (_ Tokens, err error) {
 	defer func() { s.observer().Login(loginOutcome(err)) }()
-	if err := s.checkLogin(ctx, accountID, c); err != nil {
+	if err := s.checkLockout(ctx, accountID, c); err != nil {
 		return Tokens{}, err
 	}
 	var a Account
@@ -130,48 +130,63 @@ func (s *Service) Login(ctx context.Context, accountID, password string, c Clien
 		if errors.Is(err, ErrInvalidPassword) {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "login failed", slog.String("event", "login_failed"),
 				slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
-			return Tokens{}, s.loginFailed(ctx, accountID)
+			if err := s.countFailure(ctx, accountID); err != nil {
+				return Tokens{}, err
+			}
+			return Tokens{}, ErrInvalidCredentials
 		}
 		return Tokens{}, err
 	}
 	// Failures that raced this attempt may have locked the account meanwhile.
-	if err := s.checkLogin(ctx, accountID, c); err != nil {
+	if err := s.checkLockout(ctx, accountID, c); err != nil {
 		return Tokens{}, err
 	}
 	if a.Disabled {
 		return Tokens{}, ErrAccountDisabled
 	}
-	if s.hasher.NeedsRehash(a.PasswordHash) {
-		s.rehash(ctx, a.UUID, password)
+	tokens, err := s.startSession(ctx, a, c)
+	if err != nil {
+		return Tokens{}, err
 	}
-	return s.startSession(ctx, a.UUID, c)
+	if s.hasher.NeedsRehash(a.PasswordHash) {
+		s.rehash(ctx, a, password)
+	}
+	return tokens, nil
 }
 
-// rehash stores a hash of the current cost. A failure only delays it to the
-// next login, so it is logged, not returned.
-func (s *Service) rehash(ctx context.Context, uuid, password string) {
+// rehash stores a hash of the current cost, unless the password changed
+// meanwhile. A failure only delays it to the next login, so it is logged,
+// not returned.
+func (s *Service) rehash(ctx context.Context, a Account, password string) {
 	hash, err := s.hash(ctx, password)
 	if err == nil {
-		err = s.accounts.UpdatePasswordHash(ctx, uuid, hash)
+		err = s.accounts.UpdatePasswordHash(ctx, a.UUID, a.PasswordHash, hash)
 	}
-	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "rehash password", slog.String("account_uuid", uuid),
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "rehash password", slog.String("account_uuid", a.UUID),
 			slog.String("error", err.Error()))
 	}
 }
 
-func (s *Service) startSession(ctx context.Context, accountUUID string, c Client) (Tokens, error) {
+// startSession starts a session of a, whose password hash the caller has
+// just verified. A password change that committed since then wins: the
+// login fails with ErrInvalidCredentials.
+func (s *Service) startSession(ctx context.Context, a Account, c Client) (Tokens, error) {
 	now := s.cfg.Now()
 	sessionID := security.NewID()
 	refresh := security.NewRefreshToken()
 	err := s.sessions.Create(ctx, NewSession{
-		ID: sessionID, AccountUUID: accountUUID, TokenHash: security.HashToken(refresh),
-		Client: c, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+		ID: sessionID, AccountUUID: a.UUID, PasswordHash: a.PasswordHash,
+		TokenHash: security.HashToken(refresh),
+		Client:    c, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Tokens{}, ErrInvalidCredentials
+	case err != nil:
 		return Tokens{}, fmt.Errorf("create session: %w", err)
 	}
-	return s.issue(accountUUID, sessionID, refresh, s.cfg.RefreshTTL)
+	return s.issue(a.UUID, sessionID, refresh, s.cfg.RefreshTTL)
 }
 
 func (s *Service) issue(accountUUID, sessionID, refresh string, refreshTTL time.Duration) (Tokens, error) {

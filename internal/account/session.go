@@ -29,10 +29,14 @@ type Client struct {
 type NewSession struct {
 	ID          string
 	AccountUUID string
-	TokenHash   []byte
-	Client      Client
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	// PasswordHash is the hash the login verified: the session starts only
+	// while it is still the account's, so that a login racing a password
+	// change cannot outlive the change's revocation of every other session.
+	PasswordHash string
+	TokenHash    []byte
+	Client       Client
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
 }
 
 // Rotation asks SessionStore.Rotate to replace a refresh token by its child.
@@ -47,59 +51,83 @@ type Rotation struct {
 	ExpiresAt   time.Time
 }
 
-// RefreshToken is the stored state of a refresh token that was already used,
-// as SessionStore.Rotate reports it with ErrTokenRotated.
+// RefreshToken is the stored state of a refresh token.
 type RefreshToken struct {
 	SessionID   string
 	AccountUUID string
-	UsedAt      time.Time
+	// UsedAt is when the token was rotated; zero while it is unused.
+	UsedAt time.Time
+	// ChildSealed is the child that the rotation produced, sealed with a
+	// key derived from this token; nil once the child was rotated in turn.
 	ChildSealed []byte
+}
+
+// Used reports whether the token was rotated.
+func (t RefreshToken) Used() bool { return !t.UsedAt.IsZero() }
+
+// RotationStatus says what SessionStore.Rotate did.
+type RotationStatus int
+
+// What a rotation did.
+const (
+	// Rotated: the token was live and unused; it is now used and its child
+	// stored.
+	Rotated RotationStatus = iota + 1
+	// AlreadyRotated: the token was used before; nothing changed, and
+	// RotationResult.Used holds the token's state.
+	AlreadyRotated
+)
+
+// RotationResult is what SessionStore.Rotate did and what it found.
+type RotationResult struct {
+	Status RotationStatus
+	// Session is the session as the rotation left it (Rotated) or found it
+	// (AlreadyRotated).
+	Session Session
+	// Used is the state of the token that was already used
+	// (AlreadyRotated only).
+	Used RefreshToken
+}
+
+// PasswordChange asks AccountStore.ChangePassword to replace an account's
+// password hash and end its other sessions.
+type PasswordChange struct {
+	AccountUUID string
+	// OldHash must still be the account's hash for the change to happen.
+	OldHash string
+	NewHash string
+	// KeepSession is the session that goes on; "" ends them all.
+	KeepSession string
+	Now         time.Time
 }
 
 // SessionStore keeps sessions and their refresh tokens.
 type SessionStore interface {
-	// Create stores a session and its first refresh token.
+	// Create stores a session and its first refresh token, atomically, if
+	// s.PasswordHash is still the hash of an enabled account. It returns
+	// ErrNotFound otherwise.
 	Create(ctx context.Context, s NewSession) error
 	// Rotate marks the live refresh token r.ParentHash used and stores its
-	// child in the same session, atomically, and returns the session. When
-	// the token exists in a live session but was already used, it returns the
-	// token's state with ErrTokenRotated. It returns ErrNotFound for a token
-	// that is unknown, expired, revoked or in a revoked session.
-	Rotate(ctx context.Context, r Rotation) (Session, RefreshToken, error)
-	// ByTokenHash returns the live session that a refresh token belongs to,
-	// used or not. It returns ErrNotFound when there is none.
-	ByTokenHash(ctx context.Context, hash []byte, now time.Time) (Session, error)
+	// child in the same session, atomically, and clears the sealed copy of
+	// the token kept by its own parent. A token that was already used is
+	// reported as AlreadyRotated with its state. It returns ErrNotFound for a
+	// token that is unknown, expired, revoked or in a revoked session, and
+	// ErrAccountDisabled, changing nothing, when the session's account is
+	// disabled.
+	Rotate(ctx context.Context, r Rotation) (RotationResult, error)
+	// ByTokenHash returns the state of a refresh token that is neither
+	// revoked nor expired, in a live session, used or not. It returns
+	// ErrNotFound when there is none.
+	ByTokenHash(ctx context.Context, hash []byte, now time.Time) (RefreshToken, error)
 	// Active lists the account's sessions that are neither revoked nor
 	// expired, newest first.
 	Active(ctx context.Context, accountUUID string, now time.Time) ([]Session, error)
-	// Revoke revokes one session of the account and all its refresh tokens.
-	// It returns ErrNotFound when the account has no such live session.
-	Revoke(ctx context.Context, accountUUID, sessionID string, now time.Time) error
+	// Revoke revokes one session of the account and all its refresh tokens
+	// and returns the session's id as the store spells it (which is what the
+	// revocation must announce). It returns ErrNotFound when the account has
+	// no such live session.
+	Revoke(ctx context.Context, accountUUID, sessionID string, now time.Time) (string, error)
 	// RevokeAll revokes every live session of the account but the one named
 	// by except (which may be empty) and returns the ids it revoked.
 	RevokeAll(ctx context.Context, accountUUID, except string, now time.Time) ([]string, error)
-}
-
-// Revocations tells every instance which sessions' access tokens are revoked.
-type Revocations interface {
-	// RevokeSessions marks the sessions' access tokens revoked until the
-	// given time, when every access token they hold has expired anyway.
-	RevokeSessions(ctx context.Context, sessionIDs []string, until time.Time) error
-	// SessionRevoked reports whether the session's access tokens are revoked.
-	// It returns ErrUnavailable when it cannot tell.
-	SessionRevoked(ctx context.Context, sessionID string) (bool, error)
-}
-
-// Revocation is a session revoked at a time: every access token of the
-// session issued before then is void.
-type Revocation struct {
-	SessionID string
-	RevokedAt time.Time
-}
-
-// RevocationSource is the durable record of revocations, from which the
-// shared view of revoked sessions is rebuilt when it may have missed some.
-type RevocationSource interface {
-	// RevokedSince lists the sessions revoked at or after since.
-	RevokedSince(ctx context.Context, since time.Time) ([]Revocation, error)
 }

@@ -14,11 +14,26 @@ import (
 // far shorter.
 const maxTokenLength = 4096
 
-// Authenticate verifies an access token and checks that its session is not
-// revoked. It returns ErrNotAuthenticated for no token, ErrTokenExpired,
-// ErrInvalidToken, ErrTokenRevoked, or ErrUnavailable when revocation cannot
-// be checked: a token that could not be checked is never accepted.
+// Authenticate verifies an access token, checks that its session is not
+// revoked and that its account is enabled. It returns ErrNotAuthenticated for
+// no token, ErrTokenExpired, ErrInvalidToken, ErrTokenRevoked,
+// ErrAccountDisabled, or ErrUnavailable when revocation cannot be checked: a
+// token that could not be checked is never accepted.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	p, err := s.authenticate(ctx, token)
+	if err != nil {
+		return Principal{}, err
+	}
+	// The account is read through the profile cache, so this costs no query
+	// on the hot path; a disabled flag shows within profileTTL.
+	if _, err := s.Profile(ctx, p); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+// authenticate is Authenticate without the account check.
+func (s *Service) authenticate(ctx context.Context, token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, ErrNotAuthenticated
 	}
@@ -47,7 +62,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 // ago yields the same child again, so racing clients converge on one token.
 // A token rotated earlier is a replay: the whole session is revoked and
 // ErrTokenReused returned. Unknown, expired or revoked tokens give
-// ErrInvalidToken; no token gives ErrNotAuthenticated.
+// ErrInvalidToken; no token gives ErrNotAuthenticated; a disabled account
+// gives ErrAccountDisabled and its token stays as it was.
 func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (_ Tokens, err error) {
 	success := RefreshOK
 	defer func() { s.observer().Refresh(refreshOutcome(success, err)) }()
@@ -59,24 +75,23 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (_ Toke
 	}
 	now := s.cfg.Now()
 	child := security.NewRefreshToken()
-	sess, used, err := s.sessions.Rotate(ctx, Rotation{
+	res, err := s.sessions.Rotate(ctx, Rotation{
 		ParentHash: security.HashToken(refresh), ChildHash: security.HashToken(child),
 		ChildSealed: security.Seal(refresh, child), Client: c,
 		Now: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
 	})
 	switch {
-	case err == nil:
-		if err := s.checkEnabled(ctx, sess.AccountUUID); err != nil {
-			return Tokens{}, err
-		}
-		return s.issue(sess.AccountUUID, sess.ID, child, s.cfg.RefreshTTL)
 	case errors.Is(err, ErrNotFound):
 		return Tokens{}, ErrInvalidToken
-	case errors.Is(err, ErrTokenRotated):
-		success = RefreshRotated
-		return s.rotatedAgain(ctx, refresh, sess, used, c)
-	default:
+	case errors.Is(err, ErrAccountDisabled):
+		return Tokens{}, ErrAccountDisabled
+	case err != nil:
 		return Tokens{}, fmt.Errorf("rotate refresh token: %w", err)
+	case res.Status == AlreadyRotated:
+		success = RefreshRotated
+		return s.rotatedAgain(ctx, refresh, res.Session, res.Used, c)
+	default:
+		return s.issue(res.Session.AccountUUID, res.Session.ID, child, s.cfg.RefreshTTL)
 	}
 }
 
@@ -85,27 +100,44 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (_ Toke
 // the presentation is a replay and revokes the session.
 func (s *Service) rotatedAgain(ctx context.Context, refresh string, sess Session, used RefreshToken, c Client) (Tokens, error) {
 	now := s.cfg.Now()
-	if now.Sub(used.UsedAt) <= s.cfg.ReuseGrace {
-		child, err := security.Open(refresh, used.ChildSealed)
-		if err != nil {
-			return Tokens{}, fmt.Errorf("open rotated child: %w", err)
-		}
-		if err := s.checkEnabled(ctx, used.AccountUUID); err != nil {
-			return Tokens{}, err
-		}
-		return s.issue(used.AccountUUID, used.SessionID, child, sess.ExpiresAt.Sub(now))
+	if !s.withinGrace(used, now) {
+		return Tokens{}, s.reused(ctx, used, c)
 	}
-	if err := s.sessions.Revoke(ctx, used.AccountUUID, used.SessionID, now); err != nil && !errors.Is(err, ErrNotFound) {
-		return Tokens{}, fmt.Errorf("revoke reused session: %w", err)
+	if used.ChildSealed == nil {
+		// The child was rotated in turn: this holder is two steps behind
+		// and gets nothing, but it is no replay of a stolen token either.
+		return Tokens{}, ErrInvalidToken
 	}
-	if err := s.revokeAccess(ctx, []string{used.SessionID}); err != nil {
-		return Tokens{}, err
+	child, err := security.Open(refresh, used.ChildSealed)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("open rotated child: %w", err)
+	}
+	return s.issue(used.AccountUUID, used.SessionID, child, sess.ExpiresAt.Sub(now))
+}
+
+// withinGrace reports whether a used token is still within ReuseGrace of
+// its rotation.
+func (s *Service) withinGrace(used RefreshToken, now time.Time) bool {
+	return now.Sub(used.UsedAt) <= s.cfg.ReuseGrace
+}
+
+// reused revokes the session of a refresh token presented after its grace
+// period, announces it, logs the security event and returns ErrTokenReused.
+func (s *Service) reused(ctx context.Context, used RefreshToken, c Client) error {
+	id, err := s.sessions.Revoke(ctx, used.AccountUUID, used.SessionID, s.cfg.Now())
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("revoke reused session: %w", err)
+	}
+	if id != "" {
+		if err := s.revokeAccess(ctx, []string{id}); err != nil {
+			return err
+		}
+		s.observer().SessionsRevoked(RevokeTokenReuse, 1)
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "refresh token reused", slog.String("event", "refresh_token_reused"),
 		slog.String("account_uuid", used.AccountUUID), slog.String("session_id", used.SessionID),
 		slog.String("client_ip", c.IPAddress))
-	s.observer().SessionsRevoked(RevokeTokenReuse, 1)
-	return Tokens{}, ErrTokenReused
+	return ErrTokenReused
 }
 
 // LogoutScope says which sessions a logout ends.
@@ -122,9 +154,11 @@ const (
 // sessions (ScopeOthers) or all of them (ScopeGlobal). The caller is found
 // from the access token, else from the refresh token; without either, or
 // with tokens that no longer name a live session, Logout does nothing and
-// succeeds, so that it is idempotent.
-func (s *Service) Logout(ctx context.Context, access, refresh string, scope LogoutScope) error {
-	p, err := s.logoutPrincipal(ctx, access, refresh, scope)
+// succeeds, so that it is idempotent. A refresh token rotated longer ago
+// than the grace period is a replay: it revokes its own session, as Refresh
+// would, and nothing else.
+func (s *Service) Logout(ctx context.Context, access, refresh string, scope LogoutScope, c Client) error {
+	p, err := s.logoutPrincipal(ctx, access, refresh, scope, c)
 	if err != nil || p.SessionID == "" {
 		return err
 	}
@@ -141,13 +175,16 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
 	default:
-		err = s.sessions.Revoke(ctx, p.AccountUUID, p.SessionID, now)
+		id, err := s.sessions.Revoke(ctx, p.AccountUUID, p.SessionID, now)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("revoke session: %w", err)
 		}
-	}
-	if scope != ScopeOthers {
-		ids = append(ids, p.SessionID)
+		// Already revoked, or revoked here: either way the access tokens of
+		// the caller's session must stop working everywhere.
+		ids = []string{p.SessionID}
+		if id != "" {
+			ids[0] = id
+		}
 	}
 	if err := s.revokeAccess(ctx, ids); err != nil {
 		return err
@@ -160,15 +197,17 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 }
 
 // logoutPrincipal finds whose logout it is. Tokens that are expired, revoked
-// or unknown identify nobody. When revocation cannot be checked (Redis is
+// or unknown identify nobody. A disabled account may still log out: ending
+// sessions is always safe. When revocation cannot be checked (Redis is
 // down), the refresh token, which PostgreSQL checks, still identifies the
 // caller; so does a well-signed access token for a local logout, since
 // ending the token's own session is safe even if it was already ended.
-// Only when neither can is the dependency's failure returned.
-func (s *Service) logoutPrincipal(ctx context.Context, access, refresh string, scope LogoutScope) (Principal, error) {
+// Only when neither can is the dependency's failure returned. A refresh
+// token past its grace is handled as the replay it is and identifies nobody.
+func (s *Service) logoutPrincipal(ctx context.Context, access, refresh string, scope LogoutScope, c Client) (Principal, error) {
 	var unchecked error
 	if access != "" {
-		p, err := s.Authenticate(ctx, access)
+		p, err := s.authenticate(ctx, access)
 		if err == nil {
 			return p, nil
 		}
@@ -177,12 +216,18 @@ func (s *Service) logoutPrincipal(ctx context.Context, access, refresh string, s
 		}
 	}
 	if refresh != "" && len(refresh) <= maxTokenLength {
-		sess, err := s.sessions.ByTokenHash(ctx, security.HashToken(refresh), s.cfg.Now())
-		if err == nil {
-			return Principal{AccountUUID: sess.AccountUUID, SessionID: sess.ID}, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
+		token, err := s.sessions.ByTokenHash(ctx, security.HashToken(refresh), s.cfg.Now())
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
 			return Principal{}, fmt.Errorf("find session: %w", err)
+		case token.Used() && !s.withinGrace(token, s.cfg.Now()):
+			if err := s.reused(ctx, token, c); !errors.Is(err, ErrTokenReused) {
+				return Principal{}, err
+			}
+			return Principal{}, nil
+		default:
+			return Principal{AccountUUID: token.AccountUUID, SessionID: token.SessionID}, nil
 		}
 	}
 	if unchecked != nil {
@@ -192,24 +237,4 @@ func (s *Service) logoutPrincipal(ctx context.Context, access, refresh string, s
 		return Principal{}, unchecked
 	}
 	return Principal{}, nil
-}
-
-// revokeAccess makes the sessions' access tokens fail on every instance
-// until the longest-lived of them has expired.
-func (s *Service) revokeAccess(ctx context.Context, sessionIDs []string) error {
-	if len(sessionIDs) == 0 {
-		return nil
-	}
-	until := s.cfg.Now().Add(s.tokens.TTL() + time.Minute)
-	if err := s.revocations.RevokeSessions(ctx, sessionIDs, until); err != nil {
-		return fmt.Errorf("revoke access tokens: %w", err)
-	}
-	return nil
-}
-
-// checkEnabled refuses to extend the sessions of a disabled or deleted
-// account: ErrAccountDisabled or ErrInvalidToken.
-func (s *Service) checkEnabled(ctx context.Context, accountUUID string) error {
-	_, err := s.current(ctx, Principal{AccountUUID: accountUUID})
-	return err
 }

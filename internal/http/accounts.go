@@ -120,7 +120,7 @@ func handleVerifyPassword(svc *account.Service, log *slog.Logger) http.Handler {
 		if decodeJSON(w, r, &req) != nil {
 			return
 		}
-		if err := svc.VerifyPassword(r.Context(), principal(r.Context()), req.Password); err != nil {
+		if err := svc.VerifyPassword(r.Context(), principal(r.Context()), req.Password, clientFrom(r.Context())); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
@@ -139,7 +139,8 @@ func handleChangePassword(svc *account.Service, log *slog.Logger) http.Handler {
 		if decodeJSON(w, r, &req) != nil {
 			return
 		}
-		err := svc.ChangePassword(r.Context(), principal(r.Context()), req.OldPassword, req.NewPassword)
+		err := svc.ChangePassword(r.Context(), principal(r.Context()), req.OldPassword, req.NewPassword,
+			clientFrom(r.Context()))
 		if err != nil {
 			writeError(w, r, log, err)
 			return

@@ -171,23 +171,27 @@ func (fuzzAccounts) ByUUID(_ context.Context, uuid string) (account.Account, err
 	return account.Account{UUID: uuid, AccountID: "fuzzer", CreatedAt: fuzzNow}, nil
 }
 
-func (fuzzAccounts) UpdatePasswordHash(context.Context, string, string) error { return nil }
+func (fuzzAccounts) UpdatePasswordHash(context.Context, string, string, string) error { return nil }
+
+func (fuzzAccounts) ChangePassword(context.Context, account.PasswordChange) ([]string, error) {
+	return nil, nil
+}
 
 func (fuzzSessions) Create(context.Context, account.NewSession) error { return nil }
 
-func (fuzzSessions) Rotate(context.Context, account.Rotation) (account.Session, account.RefreshToken, error) {
-	return account.Session{}, account.RefreshToken{}, account.ErrNotFound
+func (fuzzSessions) Rotate(context.Context, account.Rotation) (account.RotationResult, error) {
+	return account.RotationResult{}, account.ErrNotFound
 }
 
-func (fuzzSessions) ByTokenHash(context.Context, []byte, time.Time) (account.Session, error) {
-	return account.Session{}, account.ErrNotFound
+func (fuzzSessions) ByTokenHash(context.Context, []byte, time.Time) (account.RefreshToken, error) {
+	return account.RefreshToken{}, account.ErrNotFound
 }
 
 func (fuzzSessions) Active(context.Context, string, time.Time) ([]account.Session, error) {
 	return nil, nil
 }
 
-func (fuzzSessions) Revoke(context.Context, string, string, time.Time) error { return nil }
+func (fuzzSessions) Revoke(context.Context, string, string, time.Time) (string, error) { return "", nil }
 
 func (fuzzSessions) RevokeAll(context.Context, string, string, time.Time) ([]string, error) {
 	return nil, nil

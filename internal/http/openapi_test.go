@@ -247,7 +247,7 @@ func (c *contract) wantStatuses(t *testing.T, want ...string) {
 func TestOpenAPIContract(t *testing.T) {
 	t.Parallel()
 	api := newGuardedAPI(t, guards{
-		limits:     account.Limits{LoginFailures: account.LockoutAfter(3, time.Minute)},
+		limits:     account.Limits{LoginFailures: account.LockoutAfter(5, time.Minute)},
 		reuseGrace: defaultGrace,
 	})
 	c := newContract(t, api.client.Transport)

@@ -40,7 +40,7 @@ func addRoutes(r *chi.Mux, c Config) {
 		r.With(limit(account.ActionExists)).Method(http.MethodGet, "/exist/{account_id}", handleExists(svc, log))
 		r.With(auth).Method(http.MethodGet, "/me", handleMe(svc, log))
 		r.With(limit(account.ActionVerifyPassword), auth).Method(http.MethodPost, "/verify_password", handleVerifyPassword(svc, log))
-		r.With(auth).Method(http.MethodPut, "/password", handleChangePassword(svc, log))
+		r.With(limit(account.ActionChangePassword), auth).Method(http.MethodPut, "/password", handleChangePassword(svc, log))
 		r.With(auth).Method(http.MethodGet, "/sessions", handleSessions(svc, log))
 		r.With(auth).Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, log))
 	})

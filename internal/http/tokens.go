@@ -77,7 +77,7 @@ func handleLogout(svc *account.Service, c cookies, log *slog.Logger) http.Handle
 				Field: "scope", Type: "enum", Message: "Input should be 'local', 'others' or 'global'"}}})
 			return
 		}
-		err := svc.Logout(r.Context(), accessToken(r), cookieValue(r, refreshCookie), scope)
+		err := svc.Logout(r.Context(), accessToken(r), cookieValue(r, refreshCookie), scope, clientFrom(r.Context()))
 		if err != nil {
 			writeError(w, r, log, err)
 			return

@@ -37,7 +37,7 @@ SELECT ` + accountColumns + ` FROM accounts WHERE lower(account_id) = lower($1)`
 SELECT ` + accountColumns + ` FROM accounts WHERE uuid = $1`
 
 	updatePasswordHashSQL = `
-UPDATE accounts SET password_hash = $2, updated_at = now() WHERE uuid = $1`
+UPDATE accounts SET password_hash = $3, updated_at = now() WHERE uuid = $1 AND password_hash = $2`
 )
 
 // accountRow is one row of the accounts table as this package reads it.
@@ -103,13 +103,14 @@ func (s *AccountStore) ByUUID(ctx context.Context, uuid string) (account.Account
 	return row.toAccount(), nil
 }
 
-// UpdatePasswordHash replaces an account's password hash. It returns
-// account.ErrNotFound when there is no such account.
-func (s *AccountStore) UpdatePasswordHash(ctx context.Context, uuid, hash string) error {
+// UpdatePasswordHash replaces an account's password hash if it is still
+// oldHash. It returns account.ErrNotFound when there is no such account or
+// its hash changed.
+func (s *AccountStore) UpdatePasswordHash(ctx context.Context, uuid, oldHash, newHash string) error {
 	if !validUUID(uuid) {
 		return account.ErrNotFound
 	}
-	tag, err := s.pool.Exec(ctx, updatePasswordHashSQL, uuid, hash)
+	tag, err := s.pool.Exec(ctx, updatePasswordHashSQL, uuid, oldHash, newHash)
 	if err != nil {
 		return translate("update password hash", err)
 	}
@@ -117,4 +118,38 @@ func (s *AccountStore) UpdatePasswordHash(ctx context.Context, uuid, hash string
 		return account.ErrNotFound
 	}
 	return nil
+}
+
+// ChangePassword replaces the account's password hash, if it is still
+// c.OldHash, and revokes every live session of the account but
+// c.KeepSession, in one transaction, so that no failure leaves the password
+// changed and the sessions alive. The UPDATE locks the account row first: a
+// login that has not yet stored its session either waits for this change
+// and then finds the hash changed, or stored it before and is revoked here.
+// It returns the revoked sessions' ids, and account.ErrNotFound when the
+// account is gone or its hash is no longer c.OldHash.
+func (s *AccountStore) ChangePassword(ctx context.Context, c account.PasswordChange) ([]string, error) {
+	if !validUUID(c.AccountUUID) {
+		return nil, account.ErrNotFound
+	}
+	var except *string
+	if validUUID(c.KeepSession) {
+		except = &c.KeepSession
+	}
+	var revoked []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, updatePasswordHashSQL, c.AccountUUID, c.OldHash, c.NewHash)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return pgx.ErrNoRows
+		}
+		revoked, err = revokeAll(ctx, tx, c.AccountUUID, except, c.Now)
+		return err
+	})
+	if err != nil {
+		return nil, translate("change password", err)
+	}
+	return revoked, nil
 }

@@ -68,16 +68,19 @@ func TestAccountStore(t *testing.T) {
 				t.Fatalf("ByUUID(%q): got %v, want %v", id, err, account.ErrNotFound)
 			}
 		}
-		if err := store.UpdatePasswordHash(ctx, newID(t), "x"); !errors.Is(err, account.ErrNotFound) {
+		if err := store.UpdatePasswordHash(ctx, newID(t), "h", "x"); !errors.Is(err, account.ErrNotFound) {
 			t.Fatalf("UpdatePasswordHash(unknown): got %v, want %v", err, account.ErrNotFound)
 		}
-		if err := store.UpdatePasswordHash(ctx, "bad", "x"); !errors.Is(err, account.ErrNotFound) {
+		if err := store.UpdatePasswordHash(ctx, "bad", "h", "x"); !errors.Is(err, account.ErrNotFound) {
 			t.Fatalf("UpdatePasswordHash(bad): got %v, want %v", err, account.ErrNotFound)
 		}
 	})
 
 	t.Run("update password hash", func(t *testing.T) {
-		if err := store.UpdatePasswordHash(ctx, created.UUID, "h3"); err != nil {
+		if err := store.UpdatePasswordHash(ctx, created.UUID, "not-the-hash", "h3"); !errors.Is(err, account.ErrNotFound) {
+			t.Fatalf("UpdatePasswordHash(stale old hash): got %v, want %v", err, account.ErrNotFound)
+		}
+		if err := store.UpdatePasswordHash(ctx, created.UUID, created.PasswordHash, "h3"); err != nil {
 			t.Fatalf("UpdatePasswordHash: %v", err)
 		}
 		got, err := store.ByUUID(ctx, created.UUID)

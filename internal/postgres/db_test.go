@@ -126,7 +126,7 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	err = postgres.NewAccountStore(pool).UpdatePasswordHash(ctx, uuid, "$2a$12$other")
+	err = postgres.NewAccountStore(pool).UpdatePasswordHash(ctx, uuid, "$2a$12$hash", "$2a$12$other")
 	if !errors.Is(err, account.ErrUnavailable) {
 		t.Fatalf("UpdatePasswordHash past its deadline: got %v, want %v", err, account.ErrUnavailable)
 	}

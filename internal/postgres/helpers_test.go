@@ -37,12 +37,15 @@ func newHash(t *testing.T) []byte {
 	return h[:]
 }
 
+// fixtureHash is the password hash of every account newAccount stores.
+const fixtureHash = "$2a$12$hash"
+
 // newAccount stores an account with a random account id and returns its UUID.
 func newAccount(t *testing.T, pool *pgxpool.Pool) string {
 	t.Helper()
 	a, err := postgres.NewAccountStore(pool).Create(t.Context(), account.NewAccount{
 		AccountID:    "user-" + rand.Text()[:10],
-		PasswordHash: "$2a$12$hash",
+		PasswordHash: fixtureHash,
 		CreatedAt:    t0,
 	})
 	if err != nil {
@@ -70,12 +73,13 @@ func (f sessionFixture) newSession(t *testing.T, createdAt time.Time) (id string
 	t.Helper()
 	id, hash = newID(t), newHash(t)
 	err := f.store.Create(t.Context(), account.NewSession{
-		ID:          id,
-		AccountUUID: f.accountUUID,
-		TokenHash:   hash,
-		Client:      account.Client{IPAddress: "192.0.2.1", UserAgent: "test/1"},
-		CreatedAt:   createdAt,
-		ExpiresAt:   createdAt.Add(7 * 24 * time.Hour),
+		ID:           id,
+		AccountUUID:  f.accountUUID,
+		PasswordHash: fixtureHash,
+		TokenHash:    hash,
+		Client:       account.Client{IPAddress: "192.0.2.1", UserAgent: "test/1"},
+		CreatedAt:    createdAt,
+		ExpiresAt:    createdAt.Add(7 * 24 * time.Hour),
 	})
 	if err != nil {
 		t.Fatalf("create session: %v", err)

@@ -16,23 +16,27 @@ SELECT ` + sessionColumns + ` FROM sessions s
 WHERE s.account_uuid = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
 ORDER BY s.created_at DESC, s.id`
 
+	// Revocations are stamped with the database's clock, which every
+	// instance's poll of the durable record reads against: the caller's
+	// clock decides only what has expired.
 	revokeSessionSQL = `
-UPDATE sessions SET revoked_at = $3
-WHERE id = $1 AND account_uuid = $2 AND revoked_at IS NULL AND expires_at > $3`
+UPDATE sessions SET revoked_at = now()
+WHERE id = $1 AND account_uuid = $2 AND revoked_at IS NULL AND expires_at > $3
+RETURNING id::text`
 
 	// revokeSessionsSQL locks the sessions in id order so that two calls for
 	// one account cannot deadlock. A NULL $3 excepts no session.
 	revokeSessionsSQL = `
-UPDATE sessions SET revoked_at = $2
+UPDATE sessions SET revoked_at = now()
 WHERE id IN (
     SELECT id FROM sessions
     WHERE account_uuid = $1 AND revoked_at IS NULL AND expires_at > $2 AND id IS DISTINCT FROM $3
     ORDER BY id
     FOR UPDATE)
-RETURNING id`
+RETURNING id::text`
 
 	revokeRefreshTokensSQL = `
-UPDATE refresh_tokens SET revoked_at = $2
+UPDATE refresh_tokens SET revoked_at = now()
 WHERE session_id = ANY ($1) AND revoked_at IS NULL`
 )
 
@@ -55,25 +59,26 @@ func (s *SessionStore) Active(ctx context.Context, accountUUID string, now time.
 }
 
 // Revoke revokes one live session of the account and all its refresh tokens,
-// in one transaction. It returns account.ErrNotFound when the account has no
-// such live session (including when either id is not a UUID).
-func (s *SessionStore) Revoke(ctx context.Context, accountUUID, sessionID string, now time.Time) error {
+// in one transaction, and returns the session's id in its canonical form. It
+// returns account.ErrNotFound when the account has no such live session
+// (including when either id is not a UUID).
+func (s *SessionStore) Revoke(ctx context.Context, accountUUID, sessionID string, now time.Time) (string, error) {
 	if !validUUID(accountUUID) || !validUUID(sessionID) {
-		return account.ErrNotFound
+		return "", account.ErrNotFound
 	}
+	var id string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// The session row is locked first, in the order Rotate takes its locks.
-		tag, err := tx.Exec(ctx, revokeSessionSQL, sessionID, accountUUID, now)
-		if err != nil {
+		if err := tx.QueryRow(ctx, revokeSessionSQL, sessionID, accountUUID, now).Scan(&id); err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return pgx.ErrNoRows
-		}
-		_, err = tx.Exec(ctx, revokeRefreshTokensSQL, []string{sessionID}, now)
+		_, err := tx.Exec(ctx, revokeRefreshTokensSQL, []string{id})
 		return err
 	})
-	return translate("revoke session", err)
+	if err != nil {
+		return "", translate("revoke session", err)
+	}
+	return id, nil
 }
 
 // RevokeAll revokes every live session of the account but the one named by
@@ -90,22 +95,25 @@ func (s *SessionStore) RevokeAll(ctx context.Context, accountUUID, except string
 	}
 	var revoked []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, revokeSessionsSQL, accountUUID, now, exceptID)
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		if len(ids) > 0 {
-			if _, err := tx.Exec(ctx, revokeRefreshTokensSQL, ids, now); err != nil {
-				return err
-			}
-		}
-		revoked = ids
-		return nil
+		var err error
+		revoked, err = revokeAll(ctx, tx, accountUUID, exceptID, now)
+		return err
 	})
 	if err != nil {
 		return nil, translate("revoke sessions", err)
 	}
 	slices.Sort(revoked)
 	return revoked, nil
+}
+
+// revokeAll revokes, in tx, every live session of the account but except
+// (nil for none) with their refresh tokens, and returns their ids.
+func revokeAll(ctx context.Context, tx pgx.Tx, accountUUID string, except *string, now time.Time) ([]string, error) {
+	rows, _ := tx.Query(ctx, revokeSessionsSQL, accountUUID, now, except)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) == 0 {
+		return ids, err
+	}
+	_, err = tx.Exec(ctx, revokeRefreshTokensSQL, ids)
+	return ids, err
 }

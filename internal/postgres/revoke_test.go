@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,13 +60,15 @@ func TestRevoke(t *testing.T) {
 		"invalid session id":        {f.accountUUID, "not-a-uuid"},
 		"invalid account uuid":      {"", gone},
 	} {
-		if err := f.store.Revoke(ctx, args[0], args[1], now); !errors.Is(err, account.ErrNotFound) {
+		if _, err := f.store.Revoke(ctx, args[0], args[1], now); !errors.Is(err, account.ErrNotFound) {
 			t.Fatalf("Revoke(%s): got %v, want %v", name, err, account.ErrNotFound)
 		}
 	}
 
-	if err := f.store.Revoke(ctx, f.accountUUID, gone, now); err != nil {
-		t.Fatalf("Revoke: %v", err)
+	// The id comes back as the database spells it, whatever case it was
+	// given in: that is what the revocation must announce.
+	if id, err := f.store.Revoke(ctx, f.accountUUID, strings.ToUpper(gone), now); err != nil || id != gone {
+		t.Fatalf("Revoke(upper case) = %q, %v, want %q, nil", id, err, gone)
 	}
 	if got, want := activeIDs(t, f, now), []string{keep}; !slices.Equal(got, want) {
 		t.Fatalf("Active after Revoke = %v, want %v", got, want)
@@ -81,7 +84,7 @@ func TestRevoke(t *testing.T) {
 	if live != 0 {
 		t.Fatalf("revoked session has %d unrevoked refresh tokens, want 0", live)
 	}
-	if err := f.store.Revoke(ctx, f.accountUUID, gone, now); !errors.Is(err, account.ErrNotFound) {
+	if _, err := f.store.Revoke(ctx, f.accountUUID, gone, now); !errors.Is(err, account.ErrNotFound) {
 		t.Fatalf("Revoke twice: got %v, want %v", err, account.ErrNotFound)
 	}
 }
@@ -113,7 +116,7 @@ func TestRevokeAll(t *testing.T) {
 		a, _ := f.newSession(t, t0)
 		b, _ := f.newSession(t, t0)
 		already, _ := f.newSession(t, t0)
-		if err := f.store.Revoke(t.Context(), f.accountUUID, already, now); err != nil {
+		if _, err := f.store.Revoke(t.Context(), f.accountUUID, already, now); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
 		other := sessionFixture{pool: f.pool, store: f.store, accountUUID: newAccount(t, f.pool)}

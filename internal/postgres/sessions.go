@@ -28,9 +28,22 @@ func NewSessionStore(pool *pgxpool.Pool) *SessionStore {
 const sessionColumns = `s.id, s.account_uuid, s.created_at, s.last_used_at, s.expires_at, s.ip_address, s.user_agent`
 
 const (
-	insertSessionSQL = `
-INSERT INTO sessions (id, account_uuid, created_at, last_used_at, expires_at, ip_address, user_agent)
-VALUES ($1, $2, $3, $3, $4, $5, $6)`
+	// createSessionSQL starts a session with its first refresh token in one
+	// statement, only while $7 is still the account's password hash and the
+	// account is enabled. FOR SHARE conflicts with the UPDATE of a password
+	// change: a change that committed first makes the hash check fail, and
+	// one that comes second waits for this session and then revokes it.
+	//nolint:gosec // G101: a query that names a token column, not a credential
+	createSessionSQL = `
+WITH a AS (
+    SELECT uuid FROM accounts WHERE uuid = $2 AND password_hash = $7 AND NOT disabled
+    FOR SHARE),
+s AS (
+    INSERT INTO sessions (id, account_uuid, created_at, last_used_at, expires_at, ip_address, user_agent)
+    SELECT $1, a.uuid, $3, $3, $4, $5, $6 FROM a
+    RETURNING id)
+INSERT INTO refresh_tokens (session_id, token_hash, ip_address, user_agent, created_at, expires_at)
+SELECT s.id, $8, $5, $6, $3, $4 FROM s`
 
 	//nolint:gosec // G101: a query that names a token column, not a credential
 	insertRefreshTokenSQL = `
@@ -40,23 +53,33 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	// lockSessionByTokenSQL locks the session before its refresh token is
 	// touched: Revoke and RevokeAll lock sessions first too, and taking the
 	// locks in one order is what keeps a rotation and a revocation of the same
-	// session from deadlocking.
+	// session from deadlocking. It also reads whether the account is
+	// disabled, so that a disabled account's token is refused before it is
+	// used up.
 	//nolint:gosec // G101: a query that names a token column, not a credential
 	lockSessionByTokenSQL = `
-SELECT s.id FROM sessions s JOIN refresh_tokens rt ON rt.session_id = s.id
+SELECT a.disabled FROM sessions s JOIN refresh_tokens rt ON rt.session_id = s.id
+JOIN accounts a ON a.uuid = s.account_uuid
 WHERE rt.token_hash = $1 AND s.revoked_at IS NULL
 FOR UPDATE OF s`
 
 	// useRefreshTokenSQL marks a live token used. Under READ COMMITTED, a
 	// racing rotation that already updated the row makes this one wait, and
 	// the row is then re-checked: used_at is no longer NULL, so no row comes
-	// back and exactly one racer wins.
+	// back and exactly one racer wins. It also clears the sealed copy of the
+	// token that its parent kept: once the token is used, the parent's grace
+	// is over for good, and a copy of the database plus the parent must not
+	// open its child any more.
 	useRefreshTokenSQL = `
-UPDATE refresh_tokens rt SET used_at = $2, child_sealed = $3
-FROM sessions s
-WHERE rt.token_hash = $1 AND rt.used_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
-  AND s.id = rt.session_id AND s.revoked_at IS NULL
-RETURNING rt.id, rt.session_id`
+WITH used AS (
+    UPDATE refresh_tokens rt SET used_at = $2, child_sealed = $3
+    FROM sessions s
+    WHERE rt.token_hash = $1 AND rt.used_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
+      AND s.id = rt.session_id AND s.revoked_at IS NULL
+    RETURNING rt.id, rt.session_id, rt.parent_id),
+unsealed AS (
+    UPDATE refresh_tokens p SET child_sealed = NULL FROM used WHERE p.id = used.parent_id)
+SELECT id, session_id FROM used`
 
 	touchSessionSQL = `
 UPDATE sessions s SET last_used_at = $2, expires_at = $3, ip_address = $4, user_agent = $5
@@ -64,13 +87,15 @@ WHERE s.id = $1
 RETURNING ` + sessionColumns
 
 	tokenStateSQL = `
-SELECT ` + sessionColumns + `, s.revoked_at AS session_revoked_at,
+SELECT ` + sessionColumns + `, s.revoked_at AS session_revoked_at, a.disabled,
        rt.used_at, rt.revoked_at, rt.expires_at AS token_expires_at, rt.child_sealed
 FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+JOIN accounts a ON a.uuid = s.account_uuid
 WHERE rt.token_hash = $1`
 
-	sessionByTokenHashSQL = `
-SELECT ` + sessionColumns + `
+	//nolint:gosec // G101: a query that names a token column, not a credential
+	tokenByHashSQL = `
+SELECT s.id AS session_id, s.account_uuid, rt.used_at, rt.child_sealed
 FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
 WHERE rt.token_hash = $1 AND rt.revoked_at IS NULL AND rt.expires_at > $2
   AND s.revoked_at IS NULL AND s.expires_at > $2`
@@ -105,45 +130,68 @@ type usedTokenRow struct {
 	SessionID string `db:"session_id"`
 }
 
+// tokenRow is the state of a refresh token as the domain sees it.
+type tokenRow struct {
+	SessionID   string     `db:"session_id"`
+	AccountUUID string     `db:"account_uuid"`
+	UsedAt      *time.Time `db:"used_at"`
+	ChildSealed []byte     `db:"child_sealed"`
+}
+
+func (r tokenRow) toRefreshToken() account.RefreshToken {
+	t := account.RefreshToken{SessionID: r.SessionID, AccountUUID: r.AccountUUID, ChildSealed: r.ChildSealed}
+	if r.UsedAt != nil {
+		t.UsedAt = r.UsedAt.UTC()
+	}
+	return t
+}
+
 // tokenStateRow is a refresh token with its session, read to explain why a
 // rotation did not happen.
 type tokenStateRow struct {
 	sessionRow
 	SessionRevokedAt *time.Time `db:"session_revoked_at"`
+	Disabled         bool       `db:"disabled"`
 	UsedAt           *time.Time `db:"used_at"`
 	RevokedAt        *time.Time `db:"revoked_at"`
 	TokenExpiresAt   time.Time  `db:"token_expires_at"`
 	ChildSealed      []byte     `db:"child_sealed"`
 }
 
-// Create stores a session and its first refresh token, in one transaction.
+// Create stores a session and its first refresh token, in one statement, if
+// ns.PasswordHash is still the hash of the enabled account. It returns
+// account.ErrNotFound otherwise.
 func (s *SessionStore) Create(ctx context.Context, ns account.NewSession) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, insertSessionSQL, ns.ID, ns.AccountUUID, ns.CreatedAt, ns.ExpiresAt,
-			ns.Client.IPAddress, ns.Client.UserAgent); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, insertRefreshTokenSQL, ns.ID, nil, ns.TokenHash,
-			ns.Client.IPAddress, ns.Client.UserAgent, ns.CreatedAt, ns.ExpiresAt)
-		return err
-	})
-	return translate("create session", err)
+	tag, err := s.pool.Exec(ctx, createSessionSQL, ns.ID, ns.AccountUUID, ns.CreatedAt, ns.ExpiresAt,
+		ns.Client.IPAddress, ns.Client.UserAgent, ns.PasswordHash, ns.TokenHash)
+	if err != nil {
+		return translate("create session", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return account.ErrNotFound
+	}
+	return nil
 }
 
 // Rotate marks the live refresh token r.ParentHash used and stores its child
-// in the same session, in one transaction, and returns the session as the
-// rotation left it. When the token exists in a live session but was already
-// used, it returns the session and the token's state with
-// account.ErrTokenRotated. It returns account.ErrNotFound for a token that is
-// unknown, expired, revoked or in a revoked session.
-func (s *SessionStore) Rotate(ctx context.Context, r account.Rotation) (account.Session, account.RefreshToken, error) {
-	var (
-		session account.Session
-		rotated bool
-	)
+// in the same session, in one transaction, and reports the session as the
+// rotation left it. A token that was already used, in a live session, is
+// reported as account.AlreadyRotated with its state. It returns
+// account.ErrNotFound for a token that is unknown, expired, revoked or in a
+// revoked session, and account.ErrAccountDisabled, changing nothing, when
+// the account is disabled.
+func (s *SessionStore) Rotate(ctx context.Context, r account.Rotation) (account.RotationResult, error) {
+	var res account.RotationResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, lockSessionByTokenSQL, r.ParentHash); err != nil {
+		var disabled bool
+		err := tx.QueryRow(ctx, lockSessionByTokenSQL, r.ParentHash).Scan(&disabled)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil // unknown, or a revoked session: told apart below
+		case err != nil:
 			return err
+		case disabled:
+			return account.ErrAccountDisabled
 		}
 		rows, _ := tx.Query(ctx, useRefreshTokenSQL, r.ParentHash, r.Now, r.ChildSealed)
 		parent, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[usedTokenRow])
@@ -163,14 +211,16 @@ func (s *SessionStore) Rotate(ctx context.Context, r account.Rotation) (account.
 		if err != nil {
 			return err
 		}
-		session, rotated = row.toSession(), true
+		res = account.RotationResult{Status: account.Rotated, Session: row.toSession()}
 		return nil
 	})
-	if err != nil {
-		return account.Session{}, account.RefreshToken{}, translate("rotate refresh token", err)
-	}
-	if rotated {
-		return session, account.RefreshToken{}, nil
+	switch {
+	case errors.Is(err, account.ErrAccountDisabled):
+		return account.RotationResult{}, err
+	case err != nil:
+		return account.RotationResult{}, translate("rotate refresh token", err)
+	case res.Status == account.Rotated:
+		return res, nil
 	}
 	return s.notRotated(ctx, r.ParentHash, r.Now)
 }
@@ -178,15 +228,17 @@ func (s *SessionStore) Rotate(ctx context.Context, r account.Rotation) (account.
 // notRotated tells why a token could not be rotated. It runs after the
 // rotation's transaction, so under READ COMMITTED it sees what a racing
 // rotation committed, including the child it sealed.
-func (s *SessionStore) notRotated(ctx context.Context, hash []byte, now time.Time) (account.Session, account.RefreshToken, error) {
+func (s *SessionStore) notRotated(ctx context.Context, hash []byte, now time.Time) (account.RotationResult, error) {
 	rows, _ := s.pool.Query(ctx, tokenStateSQL, hash)
 	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[tokenStateRow])
 	if err != nil {
-		return account.Session{}, account.RefreshToken{}, translate("rotate refresh token", err)
+		return account.RotationResult{}, translate("rotate refresh token", err)
 	}
 	switch {
 	case row.SessionRevokedAt != nil, row.RevokedAt != nil, !row.TokenExpiresAt.After(now):
-		return account.Session{}, account.RefreshToken{}, account.ErrNotFound
+		return account.RotationResult{}, account.ErrNotFound
+	case row.Disabled:
+		return account.RotationResult{}, account.ErrAccountDisabled
 	case row.UsedAt != nil:
 		token := account.RefreshToken{
 			SessionID:   row.ID,
@@ -194,22 +246,22 @@ func (s *SessionStore) notRotated(ctx context.Context, hash []byte, now time.Tim
 			UsedAt:      row.UsedAt.UTC(),
 			ChildSealed: row.ChildSealed,
 		}
-		return row.toSession(), token, account.ErrTokenRotated
+		return account.RotationResult{Status: account.AlreadyRotated, Session: row.toSession(), Used: token}, nil
 	default:
 		// Live and unused, yet the UPDATE did not match: state only moves
 		// forward, so this cannot happen short of a bug.
-		return account.Session{}, account.RefreshToken{}, errors.New("rotate refresh token: token is live but was not rotated")
+		return account.RotationResult{}, errors.New("rotate refresh token: token is live but was not rotated")
 	}
 }
 
-// ByTokenHash returns the live session that a refresh token belongs to, used
-// or not. The token itself must be neither revoked nor expired. It returns
-// account.ErrNotFound when there is no such session.
-func (s *SessionStore) ByTokenHash(ctx context.Context, hash []byte, now time.Time) (account.Session, error) {
-	rows, _ := s.pool.Query(ctx, sessionByTokenHashSQL, hash, now)
-	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[sessionRow])
+// ByTokenHash returns the state of a refresh token that is neither revoked
+// nor expired, in a live session, used or not. It returns
+// account.ErrNotFound when there is none.
+func (s *SessionStore) ByTokenHash(ctx context.Context, hash []byte, now time.Time) (account.RefreshToken, error) {
+	rows, _ := s.pool.Query(ctx, tokenByHashSQL, hash, now)
+	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[tokenRow])
 	if err != nil {
-		return account.Session{}, translate("find session by refresh token", err)
+		return account.RefreshToken{}, translate("find refresh token", err)
 	}
-	return row.toSession(), nil
+	return row.toRefreshToken(), nil
 }

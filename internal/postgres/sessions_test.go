@@ -32,17 +32,17 @@ func TestSessionCreateAndRotate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ByTokenHash: %v", err)
 	}
-	if got.ID != id || got.AccountUUID != f.accountUUID || !got.CreatedAt.Equal(t0) || !got.LastUsedAt.Equal(t0) ||
-		got.IPAddress != "192.0.2.1" || got.UserAgent != "test/1" {
-		t.Fatalf("ByTokenHash = %+v, want session %s created and last used at %v from 192.0.2.1", got, id, t0)
+	if got.SessionID != id || got.AccountUUID != f.accountUUID || got.Used() {
+		t.Fatalf("ByTokenHash = %+v, want unused token of session %s", got, id)
 	}
 
 	now := t0.Add(time.Hour)
 	r := rotation(t, first, now)
-	s, _, err := f.store.Rotate(ctx, r)
-	if err != nil {
-		t.Fatalf("Rotate: %v", err)
+	res, err := f.store.Rotate(ctx, r)
+	if err != nil || res.Status != account.Rotated {
+		t.Fatalf("Rotate: %+v, %v, want Rotated", res, err)
 	}
+	s := res.Session
 	if s.ID != id || !s.LastUsedAt.Equal(now) || !s.ExpiresAt.Equal(r.ExpiresAt) || s.IPAddress != "198.51.100.7" ||
 		s.UserAgent != "test/2" || !s.CreatedAt.Equal(t0) {
 		t.Fatalf("Rotate = %+v, want session %s last used %v, expiring %v, from the new client", s, id, now, r.ExpiresAt)
@@ -50,27 +50,33 @@ func TestSessionCreateAndRotate(t *testing.T) {
 
 	// The child works, once.
 	later := now.Add(time.Hour)
-	if _, _, err := f.store.Rotate(ctx, rotation(t, r.ChildHash, later)); err != nil {
-		t.Fatalf("Rotate(child): got %v, want nil", err)
-	}
-
 	// The parent is spent: it reports the child its first use sealed.
-	s, token, err := f.store.Rotate(ctx, rotation(t, first, later))
-	if !errors.Is(err, account.ErrTokenRotated) {
-		t.Fatalf("Rotate(parent again): got %v, want %v", err, account.ErrTokenRotated)
+	res, err = f.store.Rotate(ctx, rotation(t, first, later))
+	if err != nil || res.Status != account.AlreadyRotated {
+		t.Fatalf("Rotate(parent again): got %+v, %v, want AlreadyRotated", res, err)
 	}
 	want := account.RefreshToken{SessionID: id, AccountUUID: f.accountUUID, UsedAt: now, ChildSealed: r.ChildSealed}
-	if token.SessionID != want.SessionID || token.AccountUUID != want.AccountUUID || !token.UsedAt.Equal(want.UsedAt) ||
-		!bytes.Equal(token.ChildSealed, want.ChildSealed) {
+	if token := res.Used; token.SessionID != want.SessionID || token.AccountUUID != want.AccountUUID ||
+		!token.UsedAt.Equal(want.UsedAt) || !bytes.Equal(token.ChildSealed, want.ChildSealed) {
 		t.Fatalf("Rotate(parent again) token = %+v, want %+v", token, want)
 	}
-	if s.ID != id {
-		t.Fatalf("Rotate(parent again) session = %q, want %q", s.ID, id)
+	if res.Session.ID != id {
+		t.Fatalf("Rotate(parent again) session = %q, want %q", res.Session.ID, id)
 	}
 
 	// A spent token still names its session.
-	if got, err := f.store.ByTokenHash(ctx, first, later); err != nil || got.ID != id {
-		t.Fatalf("ByTokenHash(spent parent) = %q, %v, want %q, nil", got.ID, err, id)
+	if got, err := f.store.ByTokenHash(ctx, first, later); err != nil || got.SessionID != id || !got.UsedAt.Equal(now) {
+		t.Fatalf("ByTokenHash(spent parent) = %+v, %v, want session %q used at %v", got, err, id, now)
+	}
+
+	// Once the child is rotated in turn, the parent's sealed copy of it is
+	// gone: the parent plus a copy of the database no longer open a child.
+	if res, err := f.store.Rotate(ctx, rotation(t, r.ChildHash, later)); err != nil || res.Status != account.Rotated {
+		t.Fatalf("Rotate(child): got %+v, %v, want Rotated", res, err)
+	}
+	res, err = f.store.Rotate(ctx, rotation(t, first, later))
+	if err != nil || res.Status != account.AlreadyRotated || res.Used.ChildSealed != nil {
+		t.Fatalf("Rotate(parent) after its child rotated: got %+v, %v, want AlreadyRotated with no sealed child", res, err)
 	}
 	if n := f.countTokens(t, id); n != 3 {
 		t.Fatalf("session has %d refresh tokens, want 3", n)
@@ -82,7 +88,7 @@ func TestRotateNotFound(t *testing.T) {
 	ctx := t.Context()
 
 	t.Run("unknown", func(t *testing.T) {
-		if _, _, err := f.store.Rotate(ctx, rotation(t, newHash(t), t0)); !errors.Is(err, account.ErrNotFound) {
+		if _, err := f.store.Rotate(ctx, rotation(t, newHash(t), t0)); !errors.Is(err, account.ErrNotFound) {
 			t.Fatalf("got %v, want %v", err, account.ErrNotFound)
 		}
 	})
@@ -90,7 +96,7 @@ func TestRotateNotFound(t *testing.T) {
 		_, hash := f.newSession(t, t0)
 		expiry := t0.Add(7 * 24 * time.Hour)
 		for _, now := range []time.Time{expiry, expiry.Add(time.Second)} {
-			if _, _, err := f.store.Rotate(ctx, rotation(t, hash, now)); !errors.Is(err, account.ErrNotFound) {
+			if _, err := f.store.Rotate(ctx, rotation(t, hash, now)); !errors.Is(err, account.ErrNotFound) {
 				t.Fatalf("Rotate at %v: got %v, want %v", now, err, account.ErrNotFound)
 			}
 			if _, err := f.store.ByTokenHash(ctx, hash, now); !errors.Is(err, account.ErrNotFound) {
@@ -101,14 +107,14 @@ func TestRotateNotFound(t *testing.T) {
 	t.Run("revoked session", func(t *testing.T) {
 		id, hash := f.newSession(t, t0)
 		r := rotation(t, hash, t0.Add(time.Minute))
-		if _, _, err := f.store.Rotate(ctx, r); err != nil {
+		if _, err := f.store.Rotate(ctx, r); err != nil {
 			t.Fatalf("Rotate: %v", err)
 		}
-		if err := f.store.Revoke(ctx, f.accountUUID, id, t0.Add(2*time.Minute)); err != nil {
+		if _, err := f.store.Revoke(ctx, f.accountUUID, id, t0.Add(2*time.Minute)); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
 		for name, h := range map[string][]byte{"spent parent": hash, "child": r.ChildHash} {
-			if _, _, err := f.store.Rotate(ctx, rotation(t, h, t0.Add(3*time.Minute))); !errors.Is(err, account.ErrNotFound) {
+			if _, err := f.store.Rotate(ctx, rotation(t, h, t0.Add(3*time.Minute))); !errors.Is(err, account.ErrNotFound) {
 				t.Fatalf("Rotate(%s) after Revoke: got %v, want %v", name, err, account.ErrNotFound)
 			}
 			if _, err := f.store.ByTokenHash(ctx, h, t0.Add(3*time.Minute)); !errors.Is(err, account.ErrNotFound) {
@@ -126,7 +132,7 @@ func TestRotateRace(t *testing.T) {
 	const racers = 20
 	type result struct {
 		rotation account.Rotation
-		token    account.RefreshToken
+		res      account.RotationResult
 		err      error
 	}
 	results := make([]result, racers)
@@ -135,15 +141,18 @@ func TestRotateRace(t *testing.T) {
 		wg.Go(func() {
 			r := rotation(t, parent, now)
 			r.ChildSealed = fmt.Appendf(nil, "sealed by racer %d", i)
-			_, token, err := f.store.Rotate(t.Context(), r)
-			results[i] = result{r, token, err}
+			res, err := f.store.Rotate(t.Context(), r)
+			results[i] = result{r, res, err}
 		})
 	}
 	wg.Wait()
 
 	var winners []result
 	for _, res := range results {
-		if res.err == nil {
+		if res.err != nil {
+			t.Fatalf("Rotate: %v", res.err)
+		}
+		if res.res.Status == account.Rotated {
 			winners = append(winners, res)
 		}
 	}
@@ -152,14 +161,14 @@ func TestRotateRace(t *testing.T) {
 	}
 	sealed := winners[0].rotation.ChildSealed
 	for i, res := range results {
-		if res.err == nil {
+		if res.res.Status == account.Rotated {
 			continue
 		}
-		if !errors.Is(res.err, account.ErrTokenRotated) {
-			t.Fatalf("racer %d: got %v, want %v", i, res.err, account.ErrTokenRotated)
+		if res.res.Status != account.AlreadyRotated {
+			t.Fatalf("racer %d: got %+v, want AlreadyRotated", i, res.res)
 		}
-		if !bytes.Equal(res.token.ChildSealed, sealed) {
-			t.Fatalf("racer %d: ChildSealed = %q, want the winner's %q", i, res.token.ChildSealed, sealed)
+		if !bytes.Equal(res.res.Used.ChildSealed, sealed) {
+			t.Fatalf("racer %d: ChildSealed = %q, want the winner's %q", i, res.res.Used.ChildSealed, sealed)
 		}
 	}
 	if n := f.countTokens(t, id); n != 2 {
@@ -176,8 +185,8 @@ func TestRotateRevokeRace(t *testing.T) {
 		var wg sync.WaitGroup
 		var rotateErr, revokeErr error
 		r := rotation(t, hash, t0.Add(time.Minute))
-		wg.Go(func() { _, _, rotateErr = f.store.Rotate(t.Context(), r) })
-		wg.Go(func() { revokeErr = f.store.Revoke(t.Context(), f.accountUUID, id, t0.Add(time.Minute)) })
+		wg.Go(func() { _, rotateErr = f.store.Rotate(t.Context(), r) })
+		wg.Go(func() { _, revokeErr = f.store.Revoke(t.Context(), f.accountUUID, id, t0.Add(time.Minute)) })
 		wg.Wait()
 		if rotateErr != nil && !errors.Is(rotateErr, account.ErrNotFound) {
 			t.Fatalf("Rotate: got %v, want nil or %v", rotateErr, account.ErrNotFound)
