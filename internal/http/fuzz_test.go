@@ -191,7 +191,9 @@ func (fuzzSessions) Active(context.Context, string, time.Time) ([]account.Sessio
 	return nil, nil
 }
 
-func (fuzzSessions) Revoke(context.Context, string, string, time.Time) (string, error) { return "", nil }
+func (fuzzSessions) Revoke(context.Context, string, string, time.Time) (string, error) {
+	return "", nil
+}
 
 func (fuzzSessions) RevokeAll(context.Context, string, string, time.Time) ([]string, error) {
 	return nil, nil
