@@ -115,8 +115,12 @@ WHERE p.used_at IS NULL`},
 	{"a child in another session than its parent", `
 SELECT c.id::text FROM refresh_tokens c JOIN refresh_tokens p ON p.id = c.parent_id
 WHERE c.session_id <> p.session_id`},
-	{"a used token without its sealed child, or an unused token with one", `
-SELECT id::text FROM refresh_tokens WHERE (used_at IS NULL) <> (child_sealed IS NULL)`},
+	{"an unused token with a sealed child", `
+SELECT id::text FROM refresh_tokens WHERE used_at IS NULL AND child_sealed IS NOT NULL`},
+	// A token's sealed child is kept until that child is rotated in turn.
+	{"a used token whose unused child's seal is gone, or whose used child's seal is kept", `
+SELECT p.id::text FROM refresh_tokens p JOIN refresh_tokens c ON c.parent_id = p.id
+WHERE p.used_at IS NOT NULL AND (c.used_at IS NULL) <> (p.child_sealed IS NOT NULL)`},
 	{"a session without exactly one first token", `
 SELECT s.id::text FROM sessions s LEFT JOIN refresh_tokens rt ON rt.session_id = s.id AND rt.parent_id IS NULL
 GROUP BY s.id HAVING count(rt.id) <> 1`},

@@ -19,14 +19,17 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+
+	"github.com/accountd/accountd/internal/security"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	// Twice as many Ps as CPUs: see hashSlots.
-	runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
+	// More Ps than CPUs, so that requests find a free P while bcrypt fills
+	// every slot: see security.ProcsPerHashSlot.
+	runtime.GOMAXPROCS(security.ProcsPerHashSlot * runtime.GOMAXPROCS(0))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Environ(), os.Stdout)
 	stop()

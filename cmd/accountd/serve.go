@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/app"
 	"github.com/accountd/accountd/internal/config"
 	accounthttp "github.com/accountd/accountd/internal/http"
 	"github.com/accountd/accountd/internal/postgres"
@@ -135,32 +136,28 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("SECRET_KEY/ALGORITHM: %w", err)
 	}
-	sessions := postgres.NewSessionStore(pool)
+	deps := app.Deps{Pool: pool, Redis: rdb, KeyPrefix: cfg.RedisKeyPrefix, Hasher: hasher, Tokens: tokens, Logger: log}
 	// The view outlives ctx until the server has drained, so requests in
 	// flight during shutdown can still check their tokens.
 	viewCtx, stopView := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopView()
-	revocations := startRevocationView(viewCtx, rdb, sessions, cfg, log)
-	svc := account.NewService(postgres.NewAccountStore(pool), sessions,
-		revocations, hasher, tokens,
-		account.Config{RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace,
-			Limiter: redis.NewLimiter(rdb, cfg.RedisKeyPrefix), Limits: limits(cfg), Observer: met}, log)
+	in := app.New(viewCtx, deps, account.Config{
+		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, Limits: limits(cfg), Observer: met,
+	})
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
 	drain := &draining{}
+	health := app.Checks(deps)
+	health["accountd"] = drain.check
 
 	h := accounthttp.NewHandler(accounthttp.Config{
-		Service: svc, Logger: log, Version: version, TrustedProxies: proxies,
+		Service: in.Service, Logger: log, Version: version, TrustedProxies: proxies,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		RequestTimeout:     cfg.RequestTimeout,
 		Metrics:            met, MetricsHandler: mainRouterMetrics(cfg, metricsHandler),
 		Cookies: accounthttp.CookieConfig{
 			Secure: cfg.CookieSecure, SameSite: sameSite(cfg.CookieSameSite), Domain: cfg.CookieDomain,
 		},
-		Health: map[string]accounthttp.Check{
-			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
-			"redis":    func(ctx context.Context) error { return redis.Ping(ctx, rdb) },
-			"accountd": drain.check,
-		},
+		Health: health,
 	})
 	go cleanupLoop(ctx, pool, cfg, log)
 	srv := accounthttp.NewServer(cfg.HTTPAddr, h, cfg.RequestTimeout, log)
@@ -203,27 +200,6 @@ func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, dr
 // startupTimeout bounds connecting to dependencies at start.
 const startupTimeout = 30 * time.Second
 
-// revocationWindow is how long a revoked session stays in the revocation
-// view: as long as the access tokens it may hold live, plus a margin for
-// clock skew between instances.
-func revocationWindow(cfg config.Config) time.Duration { return cfg.AccessTTL() + time.Minute }
-
-// startRevocationView runs the in-memory revocation view until ctx ends and
-// waits a little for its first load; until it has one, tokens get 503.
-func startRevocationView(ctx context.Context, rdb goredis.UniversalClient, source account.RevocationSource,
-	cfg config.Config, log *slog.Logger) *redis.RevocationView {
-	view := redis.NewRevocationView(rdb, cfg.RedisKeyPrefix, source, revocationWindow(cfg), log)
-	go view.Run(ctx)
-	rctx, cancel := context.WithTimeout(ctx, startupTimeout/6)
-	defer cancel()
-	if err := view.Ready(rctx); err != nil {
-		log.Warn("revocation view not ready yet; access tokens get 503 until it is", slog.String("error", err.Error()))
-	}
-	return view
-}
-
-// hashSlots is how many bcrypt computations run at once: one per CPU. main
-// gives the process twice as many Ps as CPUs, so that requests needing no
-// bcrypt find a free P while every slot hashes (the hashes run on
-// low-priority threads, and the kernel lets the requests go first).
-func hashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+// hashSlots is how many bcrypt computations run at once: one per CPU, as
+// main gives the process security.ProcsPerHashSlot Ps per CPU.
+func hashSlots() int { return security.HashSlots(runtime.GOMAXPROCS(0)) }

@@ -13,9 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/app"
 	accounthttp "github.com/accountd/accountd/internal/http"
 	"github.com/accountd/accountd/internal/metrics"
-	"github.com/accountd/accountd/internal/postgres"
 	"github.com/accountd/accountd/internal/postgres/pgtest"
 	"github.com/accountd/accountd/internal/redis"
 	"github.com/accountd/accountd/internal/redis/redistest"
@@ -46,21 +46,18 @@ func newBenchAPI(b *testing.B) *benchAPI {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sessions := postgres.NewSessionStore(pool)
-	view := redis.NewRevocationView(rdb, prefix, sessions, 31*time.Minute, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	go view.Run(ctx)
-	b.Cleanup(cancel)
-	if err := view.Ready(ctx); err != nil {
+	met := metrics.New(prometheus.NewRegistry(), "bench")
+	in := startInstance(b, app.Deps{Pool: pool, Redis: rdb, KeyPrefix: prefix, Hasher: hasher, Tokens: tokens, Logger: log},
+		account.Config{RefreshTTL: 7 * 24 * time.Hour, ReuseGrace: 10 * time.Second, Observer: met})
+	if err := in.View.Ready(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	met := metrics.New(prometheus.NewRegistry(), "bench")
-	svc := account.NewService(postgres.NewAccountStore(pool), sessions, view, hasher, tokens,
-		account.Config{RefreshTTL: 7 * 24 * time.Hour, ReuseGrace: 10 * time.Second, Observer: met}, log)
+	svc, view := in.Service, in.View
 	h := accounthttp.NewHandler(accounthttp.Config{
 		Service: svc, Logger: log, RequestTimeout: 10 * time.Second, Version: "bench", Metrics: met,
 		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
 	})
+	ctx := context.Background()
 	if _, err := svc.Register(ctx, "bench.user", "securepass123"); err != nil {
 		b.Fatal(err)
 	}

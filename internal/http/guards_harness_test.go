@@ -15,9 +15,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/app"
 	accounthttp "github.com/accountd/accountd/internal/http"
-	"github.com/accountd/accountd/internal/postgres"
-	"github.com/accountd/accountd/internal/redis"
 	"github.com/accountd/accountd/internal/redis/redistest"
 	"github.com/accountd/accountd/internal/security"
 )
@@ -71,21 +70,15 @@ func newGuardedAPI(t *testing.T, g guards) *testAPI {
 		proxies = append(proxies, netip.MustParsePrefix(p))
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), a.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := account.NewService(postgres.NewAccountStore(a.pool), postgres.NewSessionStore(a.pool),
-		startView(t, a.rdb, a.prefix, a.pool, log), a.hasher, jwt,
-		account.Config{
-			RefreshTTL: refreshTTL, ReuseGrace: g.reuseGrace, Now: a.clock.Now,
-			Limiter: redis.NewLimiter(a.rdb, a.prefix), Limits: g.limits,
-		}, log)
-	pool, rdb := a.pool, a.rdb
+	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: a.hasher, Tokens: jwt, Logger: log}
+	in := startInstance(t, deps, account.Config{
+		RefreshTTL: refreshTTL, ReuseGrace: g.reuseGrace, Now: a.clock.Now, Limits: g.limits,
+	})
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
-		Service: svc, Logger: log, Version: testVersion, TrustedProxies: proxies,
+		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: proxies,
 		CORSAllowedOrigins: g.origins, RequestTimeout: requestTimeout,
 		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
-		Health: map[string]accounthttp.Check{
-			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
-			"redis":    func(ctx context.Context) error { return redis.Ping(ctx, rdb) },
-		},
+		Health:  app.Checks(deps),
 	})
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(srv.Close)

@@ -29,10 +29,10 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/app"
 	accounthttp "github.com/accountd/accountd/internal/http"
 	"github.com/accountd/accountd/internal/postgres"
 	"github.com/accountd/accountd/internal/postgres/pgtest"
-	"github.com/accountd/accountd/internal/redis"
 	"github.com/accountd/accountd/internal/redis/redistest"
 	"github.com/accountd/accountd/internal/security"
 )
@@ -266,18 +266,13 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 		t.Fatalf("NewJWT: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), a.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := account.NewService(postgres.NewAccountStore(a.pool), postgres.NewSessionStore(a.pool),
-		startView(t, a.rdb, a.prefix, a.pool, log), hasher, jwt,
-		account.Config{RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now}, log)
-	pool, rdb := a.pool, a.rdb
+	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Tokens: jwt, Logger: log}
+	in := startInstance(t, deps, account.Config{RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now})
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
-		Service: svc, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies,
+		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies,
 		RequestTimeout: requestTimeout,
 		Cookies:        accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
-		Health: map[string]accounthttp.Check{
-			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
-			"redis":    func(ctx context.Context) error { return redis.Ping(ctx, rdb) },
-		},
+		Health:         app.Checks(deps),
 	})
 
 	var srv *httptest.Server
@@ -755,18 +750,12 @@ func serve(a *testAPI, req *http.Request) *httptest.ResponseRecorder {
 	return rec
 }
 
-// startView runs the instance's revocation view until the test ends and
-// waits (briefly) for it to load; with Redis down it never does, and the
-// instance answers 503 for tokens, as it should.
-func startView(t *testing.T, rdb goredis.UniversalClient, prefix string, pool *pgxpool.Pool, log *slog.Logger) *redis.RevocationView {
+// startInstance wires the service as serve does, with app.New, and stops
+// its revocation view when the test ends.
+func startInstance(t testing.TB, deps app.Deps, cfg account.Config) *app.Instance {
 	t.Helper()
-	view := redis.NewRevocationView(rdb, prefix, postgres.NewSessionStore(pool), accessTTL+time.Minute, log)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { view.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
-	defer rcancel()
-	_ = view.Ready(rctx)
-	return view
+	in := app.New(ctx, deps, cfg)
+	t.Cleanup(func() { cancel(); <-in.Done() })
+	return in
 }

@@ -1,9 +1,6 @@
 package security
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // HashObserver is told about the bcrypt work of a Hasher, for metrics. Its
 // methods are called on the request path: they must be quick and safe for
@@ -27,24 +24,3 @@ const (
 	OpHash    = "hash"
 	OpCompare = "compare"
 )
-
-// slot waits for a bcrypt slot as acquire does, reporting the wait, and
-// returns the func that gives the slot back and reports how long the work
-// held it.
-func (h *Hasher) slot(ctx context.Context, op string) (done func(), err error) {
-	start := time.Now()
-	err = h.acquire(ctx)
-	if h.observer != nil {
-		h.observer.HashWaited(op, time.Since(start), err == nil)
-	}
-	if err != nil {
-		return nil, err
-	}
-	begin := time.Now()
-	return func() {
-		if h.observer != nil {
-			h.observer.HashRan(op, time.Since(begin))
-		}
-		h.release()
-	}, nil
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,39 +75,6 @@ func (h *Hasher) Cost() int { return h.cost }
 
 // Compares returns how many bcrypt comparisons the Hasher has made.
 func (h *Hasher) Compares() int64 { return h.compares.Load() }
-
-func (h *Hasher) acquire(ctx context.Context) error {
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	if h.queueTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.queueTimeout)
-		defer cancel()
-	}
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
-	}
-}
-
-func (h *Hasher) release() { <-h.slots }
-
-// Hold takes one slot, as a bcrypt computation does, until release is
-// called; calling release again does nothing. It returns ErrBusy as Hash
-// does. The service never needs it; it lets tests fill the slots without
-// burning CPU.
-func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
-	if err := h.acquire(ctx); err != nil {
-		return nil, err
-	}
-	var once sync.Once
-	return func() { once.Do(h.release) }, nil
-}
 
 // Hash returns the bcrypt hash of password. It returns ErrBusy when no slot
 // frees up before ctx ends.
