@@ -11,11 +11,6 @@ import (
 )
 
 const (
-	activeSessionsSQL = `
-SELECT ` + sessionColumns + ` FROM sessions s
-WHERE s.account_uuid = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-ORDER BY s.created_at DESC, s.id`
-
 	// Revocations are stamped with the database's clock, which every
 	// instance's poll of the durable record reads against: the caller's
 	// clock decides only what has expired.
@@ -39,24 +34,6 @@ RETURNING id::text`
 UPDATE refresh_tokens SET revoked_at = now()
 WHERE session_id = ANY ($1) AND revoked_at IS NULL`
 )
-
-// Active lists the account's sessions that are neither revoked nor expired
-// at now, newest first. An accountUUID that is not a UUID has none.
-func (s *SessionStore) Active(ctx context.Context, accountUUID string, now time.Time) ([]account.Session, error) {
-	if !validUUID(accountUUID) {
-		return []account.Session{}, nil
-	}
-	rows, _ := s.pool.Query(ctx, activeSessionsSQL, accountUUID, now)
-	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[sessionRow])
-	if err != nil {
-		return nil, translate("list active sessions", err)
-	}
-	sessions := make([]account.Session, len(found))
-	for i, row := range found {
-		sessions[i] = row.toSession()
-	}
-	return sessions, nil
-}
 
 // Revoke revokes one live session of the account and all its refresh tokens,
 // in one transaction, and returns the session's id in its canonical form. It
@@ -116,4 +93,31 @@ func revokeAll(ctx context.Context, tx pgx.Tx, accountUUID string, except *strin
 	}
 	_, err = tx.Exec(ctx, revokeRefreshTokensSQL, ids)
 	return ids, err
+}
+
+var _ account.RevocationSource = (*SessionStore)(nil)
+
+// revokedSinceSQL uses the partial index on sessions.revoked_at.
+const revokedSinceSQL = `
+SELECT id::text AS session_id, revoked_at FROM sessions
+WHERE revoked_at IS NOT NULL AND revoked_at >= $1`
+
+type revocationRow struct {
+	SessionID string    `db:"session_id"`
+	RevokedAt time.Time `db:"revoked_at"`
+}
+
+// RevokedSince lists the sessions revoked at or after since: the durable
+// record from which the revocation view of every instance is rebuilt.
+func (s *SessionStore) RevokedSince(ctx context.Context, since time.Time) ([]account.Revocation, error) {
+	rows, _ := s.pool.Query(ctx, revokedSinceSQL, since)
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[revocationRow])
+	if err != nil {
+		return nil, translate("list revoked sessions", err)
+	}
+	out := make([]account.Revocation, len(list))
+	for i, r := range list {
+		out[i] = account.Revocation{SessionID: r.SessionID, RevokedAt: r.RevokedAt.UTC()}
+	}
+	return out, nil
 }
