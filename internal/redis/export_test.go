@@ -9,6 +9,9 @@ import (
 	"github.com/accountd/accountd/internal/account"
 )
 
+// PollStaleAfter is how long the view answers without a good poll.
+const PollStaleAfter = pollStaleAfter
+
 // NewRevocationViewOnClock is NewRevocationView with the view's clock set to
 // now, so that a test decides when time passes.
 func NewRevocationViewOnClock(client goredis.UniversalClient, prefix string, source account.RevocationSource,

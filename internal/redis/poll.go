@@ -20,22 +20,36 @@ const (
 	pollSpan = time.Minute
 	// pollTimeout keeps a slow database from holding up the polls.
 	pollTimeout = 250 * time.Millisecond
+	// pollStaleAfter is how long the view answers without a good poll:
+	// about a second, as for the feed, since a revocation whose
+	// announcement was lost reaches the view through the polls alone. It
+	// lets one poll fail, or run late, without refusing tokens.
+	pollStaleAfter = 2*pollEvery + pollTimeout
 )
 
-// pollRecord polls the durable record every pollEvery until ctx ends. A
-// failure is logged, not fatal: no revocation can be made while the record
-// is down.
+// pollRecord polls the durable record every pollEvery until ctx ends. It
+// warns once when the polls start failing and tells when they work again.
 func (v *RevocationView) pollRecord(ctx context.Context) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if err := v.poll(ctx); err != nil && ctx.Err() == nil {
-			v.log.LogAttrs(ctx, slog.LevelDebug, "poll revocations", slog.String("error", err.Error()))
+		err := v.poll(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !failing:
+			failing = true
+			v.log.LogAttrs(ctx, slog.LevelWarn, "revocation poll failing; refusing access tokens while it fails",
+				slog.Duration("refusing_after", pollStaleAfter), slog.String("error", err.Error()))
+		case err == nil && failing:
+			failing = false
+			v.log.LogAttrs(ctx, slog.LevelInfo, "revocation poll works again")
 		}
 	}
 }
@@ -53,7 +67,7 @@ func (v *RevocationView) load(ctx context.Context) error {
 }
 
 // loadSince reads the revocations of the last span from the durable record
-// into the view.
+// into the view; when that works, the view is polled as of the read's start.
 func (v *RevocationView) loadSince(ctx context.Context, span time.Duration) error {
 	start := v.now()
 	list, err := v.source.RevokedSince(ctx, start.Add(-span))
@@ -62,6 +76,9 @@ func (v *RevocationView) loadSince(ctx context.Context, span time.Duration) erro
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if start.After(v.lastPolled) {
+		v.lastPolled = start
+	}
 	for _, r := range list {
 		until := r.RevokedAt.Add(v.window)
 		if until.After(v.revoked[r.SessionID]) {

@@ -16,15 +16,21 @@ import (
 
 var _ account.Revocations = (*RevocationView)(nil)
 
-// errStale is returned while the view may have missed a revocation.
-var errStale = errors.New("revocation feed is down")
+// Why the view refuses to decide.
+var (
+	// errStale is returned while the view may have missed an announcement.
+	errStale = errors.New("revocation feed is down")
+	// errRecordStale is returned while the view may have missed a
+	// revocation whose announcement never reached Redis.
+	errRecordStale = errors.New("revocation record cannot be read")
+)
 
 // RevocationView is each instance's in-memory view of the revoked sessions.
 // It is loaded from the durable record (PostgreSQL) and kept fresh through a
 // Redis pub/sub channel on which every instance announces the revocations it
 // makes, and by polling the record for the revocations of the last minute.
-// Checks cost no I/O. While the feed is down or silent, or before the first
-// load, the view fails closed:
+// Checks cost no I/O. While the feed is down or silent, while the record
+// cannot be read, or before the first load, the view fails closed:
 // SessionRevoked returns account.ErrUnavailable rather than trust a view
 // that may be stale. After every (re)subscription the view is rebuilt from
 // the durable record, so nothing revoked while the feed was down, or before
@@ -44,8 +50,9 @@ type RevocationView struct {
 	// fresh is whether the feed is subscribed and the view loaded since; the
 	// feed loop clears it the moment it sees the feed break.
 	fresh bool
-	// lastHeard is when the feed last said anything (a pong will do).
-	lastHeard time.Time
+	// lastHeard is when the feed last said anything (a pong will do), and
+	// lastPolled when the last good read of the record started.
+	lastHeard, lastPolled time.Time
 	// pending holds announcements that Redis did not take, sent again by
 	// Run until it does.
 	pending [][]byte
@@ -146,6 +153,8 @@ func (v *RevocationView) staleLocked(now time.Time) error {
 	switch {
 	case !v.fresh || now.Sub(v.lastHeard) > feedStaleAfter:
 		return errStale
+	case now.Sub(v.lastPolled) > pollStaleAfter:
+		return errRecordStale
 	}
 	return nil
 }

@@ -18,11 +18,17 @@ import (
 )
 
 // record is a durable record of revocations kept in memory, standing in for
-// PostgreSQL's sessions.revoked_at in these tests of the view alone.
+// PostgreSQL's sessions.revoked_at in these tests of the view alone. It can
+// be made to fail, as PostgreSQL does when it is down.
 type record struct {
-	mu   sync.Mutex
-	list []account.Revocation
+	mu      sync.Mutex
+	list    []account.Revocation
+	failing bool
+	failed  int // reads that failed
 }
+
+// errRecordDown is what a failing record returns.
+var errRecordDown = errors.New("record down")
 
 func (r *record) add(id string) {
 	r.mu.Lock()
@@ -30,9 +36,27 @@ func (r *record) add(id string) {
 	r.list = append(r.list, account.Revocation{SessionID: id, RevokedAt: time.Now()})
 }
 
+// setFailing makes every read fail, or work again.
+func (r *record) setFailing(failing bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failing = failing
+}
+
+// failures returns how many reads have failed.
+func (r *record) failures() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
 func (r *record) RevokedSince(_ context.Context, since time.Time) ([]account.Revocation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failing {
+		r.failed++
+		return nil, errRecordDown
+	}
 	var out []account.Revocation
 	for _, x := range r.list {
 		if !x.RevokedAt.Before(since) {
