@@ -2,6 +2,8 @@
 // server, so that the test can cut the connections or slow them down without
 // touching the server itself. It runs Shopify's toxiproxy in-process, as a
 // library: no toxiproxy-server, no HTTP API, nothing but a loopback listener.
+// Freezer, a small proxy of its own, freezes the connections open at a given
+// time while it lets new ones through, which toxiproxy cannot do.
 package faultproxy
 
 import (

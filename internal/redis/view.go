@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
 
@@ -17,40 +16,25 @@ import (
 
 var _ account.Revocations = (*RevocationView)(nil)
 
-// Timing of the revocation feed.
-const (
-	// feedPing is how often an idle feed is pinged.
-	feedPing = 300 * time.Millisecond
-	// feedStaleAfter is how long a feed may stay silent before the view
-	// stops answering: a revocation must reach every instance within a
-	// second, so a view that may have missed one refuses to decide.
-	feedStaleAfter = 900 * time.Millisecond
-	// feedRetry is the pause before resubscribing after the feed broke.
-	feedRetry = 200 * time.Millisecond
-	// pollEvery is how often a healthy view also reads the revocations of
-	// the last pollSpan from the durable record: an announcement that
-	// never reached Redis (an instance cut off from Redis alone) still
-	// reaches every instance within about a second. The partial index on
-	// sessions.revoked_at makes this a cheap query.
-	pollEvery = 500 * time.Millisecond
-	// pollSpan covers clock skew between instances: revoked_at comes from
-	// the revoking instance's clock.
-	pollSpan = time.Minute
-	// pollTimeout keeps a slow database from stalling the feed's pings.
-	pollTimeout = 250 * time.Millisecond
+// Why the view refuses to decide.
+var (
+	// errStale is returned while the view may have missed an announcement.
+	errStale = errors.New("revocation feed is down")
+	// errRecordStale is returned while the view may have missed a
+	// revocation whose announcement never reached Redis.
+	errRecordStale = errors.New("revocation record cannot be read")
 )
-
-// errStale is returned while the view may have missed a revocation.
-var errStale = errors.New("revocation feed is down")
 
 // RevocationView is each instance's in-memory view of the revoked sessions.
 // It is loaded from the durable record (PostgreSQL) and kept fresh through a
 // Redis pub/sub channel on which every instance announces the revocations it
-// makes. Checks cost no I/O. While the feed is down, or before the first
-// load, the view fails closed: SessionRevoked returns account.ErrUnavailable
-// rather than trust a view that may be stale. After every (re)subscription
-// the view is rebuilt from the durable record, so nothing revoked while the
-// feed was down, or before a restart, or while Redis lost its data, is lost.
+// makes, and by polling the record for the revocations of the last minute.
+// Checks cost no I/O. While the feed is down or silent, while the record
+// cannot be read, or before the first load, the view fails closed:
+// SessionRevoked returns account.ErrUnavailable rather than trust a view
+// that may be stale. After every (re)subscription the view is rebuilt from
+// the durable record, so nothing revoked while the feed was down, or before
+// a restart, or while Redis lost its data, is lost.
 type RevocationView struct {
 	client  goredis.UniversalClient
 	channel string
@@ -61,10 +45,14 @@ type RevocationView struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	mu        sync.RWMutex
-	revoked   map[string]time.Time // session id -> until
-	fresh     bool
-	lastHeard time.Time
+	mu      sync.RWMutex
+	revoked map[string]time.Time // session id -> until
+	// fresh is whether the feed is subscribed and the view loaded since; the
+	// feed loop clears it the moment it sees the feed break.
+	fresh bool
+	// lastHeard is when the feed last said anything (a pong will do), and
+	// lastPolled when the last good read of the record started.
+	lastHeard, lastPolled time.Time
 	// pending holds announcements that Redis did not take, sent again by
 	// Run until it does.
 	pending [][]byte
@@ -113,6 +101,22 @@ func (v *RevocationView) RevokeSessions(ctx context.Context, sessionIDs []string
 	return nil
 }
 
+// announce sends again, every feedPing until ctx ends, the announcements
+// Redis did not take; apart from the feed, so that a Redis slow to take
+// them cannot delay the feed's noticing that it broke.
+func (v *RevocationView) announce(ctx context.Context) {
+	t := time.NewTicker(feedPing)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			v.flush(ctx)
+		}
+	}
+}
+
 // flush sends the announcements Redis did not take before.
 func (v *RevocationView) flush(ctx context.Context) {
 	v.mu.Lock()
@@ -135,12 +139,24 @@ func (v *RevocationView) SessionRevoked(_ context.Context, sessionID string) (bo
 	now := v.now()
 	v.mu.RLock()
 	until, found := v.revoked[sessionID]
-	ok := v.fresh && now.Sub(v.lastHeard) <= feedStaleAfter
+	err := v.staleLocked(now)
 	v.mu.RUnlock()
-	if !ok {
-		return false, fmt.Errorf("check revocation: %w: %w", account.ErrUnavailable, errStale)
+	if err != nil {
+		return false, fmt.Errorf("check revocation: %w: %w", account.ErrUnavailable, err)
 	}
 	return found && now.Before(until), nil
+}
+
+// staleLocked returns why the view may be stale at now, or nil. v.mu must
+// be held.
+func (v *RevocationView) staleLocked(now time.Time) error {
+	switch {
+	case !v.fresh || now.Sub(v.lastHeard) > feedStaleAfter:
+		return errStale
+	case now.Sub(v.lastPolled) > pollStaleAfter:
+		return errRecordStale
+	}
+	return nil
 }
 
 func (v *RevocationView) apply(sessionIDs []string, until time.Time) {
@@ -151,25 +167,6 @@ func (v *RevocationView) apply(sessionIDs []string, until time.Time) {
 			v.revoked[id] = until
 		}
 	}
-}
-
-// heard marks the feed alive and drops revocations that have run out.
-func (v *RevocationView) heard() {
-	now := v.now()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.lastHeard = now
-	for id, until := range v.revoked {
-		if !now.Before(until) {
-			delete(v.revoked, id)
-		}
-	}
-}
-
-func (v *RevocationView) setFresh(fresh bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.fresh = fresh
 }
 
 // Len returns how many revoked sessions the view holds.
@@ -195,104 +192,13 @@ func (v *RevocationView) Ready(ctx context.Context) error {
 	}
 }
 
-// Run keeps the view fresh until ctx ends: it subscribes to the feed,
-// rebuilds the view from the durable record, applies what it hears, and
-// starts over whenever the feed breaks.
+// Run keeps the view fresh until ctx ends: it follows the feed, starting
+// over on a new connection whenever the feed breaks or falls silent, polls
+// the durable record, and sends again the announcements Redis did not take.
 func (v *RevocationView) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := v.follow(ctx)
-		v.setFresh(false)
-		if ctx.Err() != nil {
-			return
-		}
-		v.log.LogAttrs(ctx, slog.LevelWarn, "revocation feed down; refusing access tokens until it is back",
-			slog.String("error", err.Error()))
-		select {
-		case <-ctx.Done():
-		case <-time.After(feedRetry):
-		}
-	}
-}
-
-// follow runs one subscription of the feed until it breaks.
-func (v *RevocationView) follow(ctx context.Context) error {
-	ps := v.client.Subscribe(ctx, v.channel)
-	defer func() { _ = ps.Close() }()
-	// The subscription is confirmed before the load, so that a revocation
-	// made during the load is heard even if the load misses it.
-	if _, err := ps.ReceiveTimeout(ctx, feedStaleAfter); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	if err := v.load(ctx); err != nil {
-		return err
-	}
-	v.heard()
-	v.setFresh(true)
-	wasStale := true
-	poll := time.NewTicker(pollEvery)
-	defer poll.Stop()
-	for ctx.Err() == nil {
-		v.flush(ctx)
-		select {
-		case <-poll.C:
-			v.poll(ctx)
-		default:
-		}
-		msg, err := ps.ReceiveTimeout(ctx, feedPing)
-		if err != nil {
-			var ne net.Error
-			if !errors.As(err, &ne) || !ne.Timeout() {
-				return fmt.Errorf("receive: %w", err)
-			}
-			if err := ps.Ping(ctx); err != nil {
-				return fmt.Errorf("ping: %w", err)
-			}
-			continue
-		}
-		if m, ok := msg.(*goredis.Message); ok {
-			var a announcement
-			if err := json.Unmarshal([]byte(m.Payload), &a); err != nil {
-				v.log.LogAttrs(ctx, slog.LevelWarn, "bad revocation announcement", slog.String("error", err.Error()))
-			} else {
-				v.apply(a.Sessions, time.UnixMilli(a.Until))
-			}
-		}
-		v.heard()
-		if wasStale {
-			v.log.LogAttrs(ctx, slog.LevelInfo, "revocation feed up", slog.Int("revoked_sessions", v.Len()))
-			wasStale = false
-		}
-	}
-	return ctx.Err()
-}
-
-// load rebuilds the view from the durable record.
-func (v *RevocationView) load(ctx context.Context) error {
-	return v.loadSince(ctx, v.now().Add(-v.window))
-}
-
-// poll reads the latest revocations from the durable record. A failure is
-// logged, not fatal: no revocation can be made while the record is down.
-func (v *RevocationView) poll(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
-	defer cancel()
-	if err := v.loadSince(ctx, v.now().Add(-pollSpan)); err != nil && ctx.Err() == nil {
-		v.log.LogAttrs(ctx, slog.LevelDebug, "poll revocations", slog.String("error", err.Error()))
-	}
-}
-
-func (v *RevocationView) loadSince(ctx context.Context, since time.Time) error {
-	list, err := v.source.RevokedSince(ctx, since)
-	if err != nil {
-		return fmt.Errorf("load revocations: %w", err)
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for _, r := range list {
-		until := r.RevokedAt.Add(v.window)
-		if until.After(v.revoked[r.SessionID]) {
-			v.revoked[r.SessionID] = until
-		}
-	}
-	return nil
+	var wg sync.WaitGroup
+	wg.Go(func() { v.pollRecord(ctx) })
+	wg.Go(func() { v.announce(ctx) })
+	v.followFeed(ctx)
+	wg.Wait()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,11 +18,17 @@ import (
 )
 
 // record is a durable record of revocations kept in memory, standing in for
-// PostgreSQL's sessions.revoked_at in these tests of the view alone.
+// PostgreSQL's sessions.revoked_at in these tests of the view alone. It can
+// be made to fail, as PostgreSQL does when it is down.
 type record struct {
-	mu   sync.Mutex
-	list []account.Revocation
+	mu      sync.Mutex
+	list    []account.Revocation
+	failing bool
+	failed  int // reads that failed
 }
+
+// errRecordDown is what a failing record returns.
+var errRecordDown = errors.New("record down")
 
 func (r *record) add(id string) {
 	r.mu.Lock()
@@ -29,9 +36,27 @@ func (r *record) add(id string) {
 	r.list = append(r.list, account.Revocation{SessionID: id, RevokedAt: time.Now()})
 }
 
+// setFailing makes every read fail, or work again.
+func (r *record) setFailing(failing bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failing = failing
+}
+
+// failures returns how many reads have failed.
+func (r *record) failures() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
 func (r *record) RevokedSince(_ context.Context, since time.Time) ([]account.Revocation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failing {
+		r.failed++
+		return nil, errRecordDown
+	}
 	var out []account.Revocation
 	for _, x := range r.list {
 		if !x.RevokedAt.Before(since) {
@@ -46,7 +71,14 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // startView runs a view on client until the test ends and waits for it.
 func startView(t *testing.T, client goredis.UniversalClient, prefix string, rec *record) *redis.RevocationView {
 	t.Helper()
-	v := redis.NewRevocationView(client, prefix, rec, time.Hour, quiet)
+	return startViewOn(t, client, prefix, rec, time.Now, quiet)
+}
+
+// startViewOn is startView with the view's clock and logger.
+func startViewOn(t *testing.T, client goredis.UniversalClient, prefix string, rec *record,
+	now func() time.Time, log *slog.Logger) *redis.RevocationView {
+	t.Helper()
+	v := redis.NewRevocationViewOnClock(client, prefix, rec, time.Hour, log, now)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { v.Run(ctx); close(done) }()
@@ -73,6 +105,59 @@ func eventually(d time.Duration, cond func() bool) bool {
 
 func revoked(v *redis.RevocationView, id string) (bool, error) {
 	return v.SessionRevoked(context.Background(), id)
+}
+
+// clock is a clock that moves only when the test moves it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
+}
+
+// logRecorder is a slog.Handler that keeps each record as a line of text.
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	line := r.Level.String() + " " + r.Message
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	return nil
+}
+
+// count returns how many records at level contain text.
+func (l *logRecorder) count(level slog.Level, text string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if strings.HasPrefix(line, level.String()+" ") && strings.Contains(line, text) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestViewPropagatesAcrossInstances(t *testing.T) {
