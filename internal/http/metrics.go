@@ -27,7 +27,7 @@ func withMetrics(o RequestObserver) func(http.Handler) http.Handler {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w}
 			next.ServeHTTP(sw, r)
-			o.ObserveRequest(routePattern(r), r.Method, max(sw.status, http.StatusOK), time.Since(start))
+			o.ObserveRequest(routePattern(r), r.Method, sw.answered(r), time.Since(start))
 		})
 	}
 }

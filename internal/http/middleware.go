@@ -142,6 +142,25 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// statusClientClosed is the status that logs and metrics give a request
+// whose client went away before it was answered (nginx's 499); it is never
+// sent.
+const statusClientClosed = 499
+
+// answered returns the status r was answered with, for logs and metrics:
+// what the handler wrote, else 499 when the client went away first, else
+// the 200 that net/http sends for a handler that wrote nothing.
+func (s *statusWriter) answered(r *http.Request) int {
+	switch {
+	case s.status != 0:
+		return s.status
+	case clientGone(r):
+		return statusClientClosed
+	default:
+		return http.StatusOK
+	}
+}
+
 // withAccessLog logs one line per request and turns a panic into a 500
 // whose cause goes only to the log.
 func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
@@ -167,7 +186,7 @@ func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 					slog.String("request_id", requestID(r.Context())),
 					slog.String("method", r.Method), slog.String("route", routePattern(r)),
-					slog.Int("status", max(sw.status, http.StatusOK)), slog.Int("bytes", sw.bytes),
+					slog.Int("status", sw.answered(r)), slog.Int("bytes", sw.bytes),
 					slog.Duration("duration", time.Since(start)),
 					slog.String("client_ip", clientFrom(r.Context()).IPAddress))
 			}()
