@@ -24,7 +24,7 @@ type requestInfo struct {
 	id        string
 	client    account.Client
 	principal account.Principal
-	route     string // set by routePattern
+	route     string // set by routeLabels.of, or by methodNotAllowed
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -161,9 +161,24 @@ func (s *statusWriter) answered(r *http.Request) int {
 	}
 }
 
-// withAccessLog logs one line per request and turns a panic into a 500
-// whose cause goes only to the log.
-func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
+// maxLoggedPathBytes bounds the path that the access log shows.
+const maxLoggedPathBytes = 256
+
+// loggedPath is r's URL path as the access log shows it: escaped as it came
+// (so plain ASCII), without the query string, which may carry what a
+// client should not have put there, and cut to maxLoggedPathBytes.
+func loggedPath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if len(p) > maxLoggedPathBytes {
+		p = p[:maxLoggedPathBytes] + "..."
+	}
+	return p
+}
+
+// withAccessLog logs one line per request, with the route's label (see
+// routeLabels) and the path, and turns a panic into a 500 whose cause goes
+// only to the log.
+func withAccessLog(log *slog.Logger, routes routeLabels) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -185,7 +200,8 @@ func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				}
 				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 					slog.String("request_id", requestID(r.Context())),
-					slog.String("method", r.Method), slog.String("route", routePattern(r)),
+					slog.String("method", r.Method), slog.String("route", routes.of(r)),
+					slog.String("path", loggedPath(r)),
 					slog.Int("status", sw.answered(r)), slog.Int("bytes", sw.bytes),
 					slog.Duration("duration", time.Since(start)),
 					slog.String("client_ip", clientFrom(r.Context()).IPAddress))
