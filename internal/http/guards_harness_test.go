@@ -30,6 +30,7 @@ type guards struct {
 	hashSlots      int      // 0 for 2
 	queueTimeout   time.Duration
 	trustedProxies []string
+	clientIPHeader accounthttp.ClientIPHeader // CLIENT_IP_HEADER
 	reuseGrace     time.Duration
 	redisAddr      string   // another Redis, e.g. a closed port
 	shareWith      *testAPI // a second instance on the same backends
@@ -79,7 +80,7 @@ func newGuardedAPI(t *testing.T, g guards) *testAPI {
 		}, log)
 	pool, rdb := a.pool, a.rdb
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
-		Service: svc, Logger: log, Version: testVersion, TrustedProxies: proxies,
+		Service: svc, Logger: log, Version: testVersion, TrustedProxies: proxies, ClientIPHeader: g.clientIPHeader,
 		CORSAllowedOrigins: g.origins, RequestTimeout: requestTimeout,
 		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
 		Health: map[string]accounthttp.Check{

@@ -68,7 +68,7 @@ func requestIDByte(c byte) bool {
 // the client's is sane), records the client's address and User-Agent, and
 // sets the request's deadline; dependencies that pass the deadline make the
 // request answer 503. All of it goes into the context at once.
-func withRequest(p proxies, timeout time.Duration) func(http.Handler) http.Handler {
+func withRequest(clients clientSource, timeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := r.Header.Get("X-Request-ID")
@@ -76,7 +76,7 @@ func withRequest(p proxies, timeout time.Duration) func(http.Handler) http.Handl
 				id = security.NewID()
 			}
 			w.Header()["X-Request-Id"] = []string{id}
-			ri := &requestInfo{id: id, client: p.client(r)}
+			ri := &requestInfo{id: id, client: clients.client(r)}
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, infoKey{}, ri)))

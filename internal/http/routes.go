@@ -17,7 +17,8 @@ func addRoutes(r *chi.Mux, c Config) {
 
 	labels := routeLabels{}
 	defer labels.learn(r) // once every route below is registered
-	r.Use(withRequest(c.TrustedProxies, c.RequestTimeout), withMetrics(c.Metrics, labels), withAccessLog(log, labels),
+	clients := clientSource{proxies: c.TrustedProxies, header: c.ClientIPHeader}
+	r.Use(withRequest(clients, c.RequestTimeout), withMetrics(c.Metrics, labels), withAccessLog(log, labels),
 		withSecurityHeaders, withCORS(c.CORSAllowedOrigins), withCSRF(c.CORSAllowedOrigins, log))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeAPIError(w, errNotFound) })
 	r.MethodNotAllowed(methodNotAllowed(r, labels).ServeHTTP)

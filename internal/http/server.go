@@ -23,6 +23,9 @@ type Config struct {
 	Health         map[string]Check
 	Cookies        CookieConfig
 	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the header that a trusted proxy names the client
+	// in (CLIENT_IP_HEADER); the zero value is ForwardedFor.
+	ClientIPHeader ClientIPHeader
 	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) that
 	// may call the API with credentials; cross-origin state-changing
 	// requests from any other origin are refused.
