@@ -151,6 +151,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 
 	h := accounthttp.NewHandler(accounthttp.Config{
 		Service: in.Service, Logger: log, Version: version, TrustedProxies: proxies,
+		ClientIPHeader:     accounthttp.ClientIPHeader(cfg.ClientIPHeader),
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		RequestTimeout:     cfg.RequestTimeout,
 		Metrics:            met, MetricsHandler: mainRouterMetrics(cfg, metricsHandler),

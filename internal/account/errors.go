@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"errors"
 	"strings"
 )
@@ -22,6 +23,22 @@ var (
 	ErrRateLimited        = errors.New("too many attempts")
 	ErrUnavailable        = errors.New("dependency unavailable")
 )
+
+// Unavailable reports whether err means that the work could not be done
+// now, through no fault of the input or of the code: a dependency failed or
+// was too slow (ErrUnavailable, which the adapters translate their drivers'
+// failures into, or a context deadline), or the work was given up because
+// its context was cancelled. It is the one rule the whole code base uses to
+// tell these from bugs; callers that must tell a client who went away from
+// a failed dependency ask Canceled of the request's own context.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || Canceled(err)
+}
+
+// Canceled reports whether err means that the work was given up because
+// its context was cancelled: whoever asked for it no longer wants the
+// answer, as when a client disconnects.
+func Canceled(err error) bool { return errors.Is(err, context.Canceled) }
 
 // FieldError is one problem with one input field.
 type FieldError struct {

@@ -83,7 +83,7 @@ func (s *Service) AllowClient(ctx context.Context, action Action, c Client) erro
 	if s.cfg.Limiter == nil || limit.Off() {
 		return nil
 	}
-	err := s.cfg.Limiter.Allow(ctx, "ip:"+string(action)+":"+ipKey(c.IPAddress), limit)
+	err := s.cfg.Limiter.Allow(ctx, "ip:"+string(action)+":"+clientKey(c), limit)
 	if errors.Is(err, ErrRateLimited) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limited", slog.String("event", "rate_limited"),
 			slog.String("action", string(action)), slog.String("client_ip", c.IPAddress))
@@ -95,7 +95,16 @@ func (s *Service) AllowClient(ctx context.Context, action Action, c Client) erro
 	return wrapLimitErr("check client rate", err)
 }
 
-// ipKey is the part of a limit key that names a client. An IPv6 client is
+// clientKey is the part of a limit key that names a client: its address,
+// or its Alias when it has no address.
+func clientKey(c Client) string {
+	if _, err := netip.ParseAddr(c.IPAddress); err != nil && c.Alias != "" {
+		return "alias:" + c.Alias
+	}
+	return ipKey(c.IPAddress)
+}
+
+// ipKey is the part of a limit key that names a client address. An IPv6 client is
 // counted by its /64, which one subscriber usually holds whole.
 func ipKey(ip string) string {
 	a, err := netip.ParseAddr(ip)

@@ -43,3 +43,20 @@ func TestIPKey(t *testing.T) {
 		}
 	}
 }
+
+func TestClientKey(t *testing.T) {
+	cases := []struct {
+		c    Client
+		want string
+	}{
+		{Client{IPAddress: "192.0.2.7"}, "192.0.2.7"},
+		{Client{IPAddress: "192.0.2.7", Alias: "ignored"}, "192.0.2.7"},
+		{Client{Alias: "0123abcd"}, "alias:0123abcd"},
+		{Client{}, "unknown"},
+	}
+	for _, c := range cases {
+		if got := clientKey(c.c); got != c.want {
+			t.Errorf("clientKey(%+v) = %q, want %q", c.c, got, c.want)
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package account
 
-import (
-	"context"
-	"errors"
-)
+import "errors"
 
 // Observer is told the outcome of the Service's security-relevant
 // operations, for metrics. Its methods are called on the request path: they
@@ -105,13 +102,6 @@ func (s *Service) observer() Observer {
 	return s.cfg.Observer
 }
 
-// unavailable reports whether err means that a dependency failed or was too
-// slow, as opposed to a bug.
-func unavailable(err error) bool {
-	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Canceled)
-}
-
 // loginOutcome classifies the error Login returned.
 func loginOutcome(err error) LoginOutcome {
 	switch {
@@ -123,7 +113,7 @@ func loginOutcome(err error) LoginOutcome {
 		return LoginDisabled
 	case errors.Is(err, ErrRateLimited):
 		return LoginRateLimited
-	case unavailable(err):
+	case Unavailable(err):
 		return LoginUnavailable
 	default:
 		return LoginError
@@ -142,7 +132,7 @@ func refreshOutcome(ok RefreshOutcome, err error) RefreshOutcome {
 		return RefreshInvalid
 	case errors.Is(err, ErrRateLimited):
 		return RefreshRateLimited
-	case unavailable(err):
+	case Unavailable(err):
 		return RefreshUnavailable
 	default:
 		return RefreshError

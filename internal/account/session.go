@@ -20,7 +20,12 @@ type Session struct {
 
 // Client describes who obtained a refresh token.
 type Client struct {
+	// IPAddress is the client's address; empty when it is not known.
 	IPAddress string
+	// Alias names a client whose address is not known, such as one that a
+	// trusted proxy named by something else, so that per-client limits
+	// still tell it apart from others; it is never stored.
+	Alias     string
 	UserAgent string
 }
 

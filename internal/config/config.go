@@ -60,6 +60,10 @@ type Config struct {
 
 	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	TrustedProxies     []string `env:"TRUSTED_PROXIES" envSeparator:","`
+	// ClientIPHeader is the header a trusted proxy names the client in:
+	// X-Forwarded-For, X-Real-IP, or none for the peer address. Set empty,
+	// it is the default, as every variable is; Load spells it as listed.
+	ClientIPHeader string `env:"CLIENT_IP_HEADER" envDefault:"X-Forwarded-For"`
 
 	// Rate limits, kept in Redis so that they hold across instances; a
 	// count of 0 turns a limit off.
@@ -100,6 +104,7 @@ func Load(environ []string) (Config, error) {
 	if err := env.ParseWithOptions(&c, env.Options{Environment: vars}); err != nil {
 		return Config{}, explain(err)
 	}
+	c.ClientIPHeader = canonicalClientIPHeader(c.ClientIPHeader)
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}
@@ -160,6 +165,7 @@ func (c Config) validate() error {
 		{"LOGIN_MAX_FAILURES", c.LoginMaxFailures >= 0, "a count of 0 or more (0 turns the limit off)"},
 		{"LOGIN_FAILURE_WINDOW", c.LoginFailureWindow > 0, "a positive duration"},
 		{"BCRYPT_QUEUE_TIMEOUT", c.BcryptQueueTimeout >= 0, "a duration of 0s or more (0s waits until REQUEST_TIMEOUT)"},
+		{"CLIENT_IP_HEADER", oneOf(c.ClientIPHeader, "X-Forwarded-For", "X-Real-IP", "none"), "X-Forwarded-For, X-Real-IP or none"},
 		{"LOG_FORMAT", oneOf(c.LogFormat, "json", "text"), "json or text"},
 		{"LOG_LEVEL", oneOf(strings.ToLower(c.LogLevel), "debug", "info", "warn", "error"), "debug, info, warn or error"},
 	}
@@ -200,6 +206,21 @@ func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// canonicalClientIPHeader spells a CLIENT_IP_HEADER as validate expects
+// it, whatever its case.
+func canonicalClientIPHeader(s string) string {
+	switch s = strings.TrimSpace(s); {
+	case strings.EqualFold(s, "none"):
+		return "none"
+	case strings.EqualFold(s, "X-Forwarded-For"):
+		return "X-Forwarded-For"
+	case strings.EqualFold(s, "X-Real-IP"):
+		return "X-Real-IP"
+	default:
+		return s
+	}
 }
 
 func oneOf(s string, options ...string) bool {

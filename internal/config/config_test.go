@@ -60,6 +60,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		"COOKIE_SAMESITE=none":                "COOKIE_SAMESITE",
 		"LOG_FORMAT=xml":                      "LOG_FORMAT",
 		"TRUSTED_PROXIES=10.0.0.0/8,nonsense": "TRUSTED_PROXIES",
+		"CLIENT_IP_HEADER=X-Client-IP":        "CLIENT_IP_HEADER",
 		"CORS_ALLOWED_ORIGINS=*":              "CORS_ALLOWED_ORIGINS",
 		"MIGRATE_ON_START=perhaps":            "MIGRATE_ON_START",
 		"CLEANUP_RETENTION=1m":                "CLEANUP_RETENTION",
@@ -77,6 +78,27 @@ func TestTrustedProxyPrefixes(t *testing.T) {
 	got, err := c.TrustedProxyPrefixes()
 	if err != nil || len(got) != 3 || got[1].String() != "192.0.2.7/32" || got[2].String() != "::1/128" {
 		t.Fatalf("TrustedProxyPrefixes = %v, %v", got, err)
+	}
+}
+
+func TestClientIPHeader(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cases := map[string]string{
+		"":                                 "X-Forwarded-For", // unset
+		"CLIENT_IP_HEADER=X-Forwarded-For": "X-Forwarded-For",
+		"CLIENT_IP_HEADER=x-real-ip":       "X-Real-IP",
+		"CLIENT_IP_HEADER=None":            "none",
+		"CLIENT_IP_HEADER=":                "X-Forwarded-For", // empty is the default, as for every variable
+	}
+	for setting, want := range cases {
+		var environ []string
+		if setting != "" {
+			environ = []string{setting}
+		}
+		c, err := Load(environ)
+		if err != nil || c.ClientIPHeader != want {
+			t.Errorf("Load(%q): CLIENT_IP_HEADER = %q, %v; want %q", setting, c.ClientIPHeader, err, want)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -35,8 +34,6 @@ var errorTable = []struct {
 	{account.ErrSessionNotFound, apiError{http.StatusNotFound, "session_not_found", "Session not found"}},
 	{account.ErrNotFound, apiError{http.StatusNotFound, "not_found", "Not Found"}},
 	{account.ErrRateLimited, apiError{http.StatusTooManyRequests, "too_many_attempts", "Too many attempts, try again later"}},
-	{account.ErrUnavailable, apiError{http.StatusServiceUnavailable, "service_unavailable", "Service temporarily unavailable"}},
-	{context.DeadlineExceeded, apiError{http.StatusServiceUnavailable, "service_unavailable", "Service temporarily unavailable"}},
 }
 
 // Errors the HTTP layer makes itself.
@@ -46,6 +43,9 @@ var (
 	errTooLarge         = apiError{http.StatusRequestEntityTooLarge, "payload_too_large", "Request body is larger than 64 KiB"}
 	errMediaType        = apiError{http.StatusUnsupportedMediaType, "unsupported_media_type", "Unsupported content type"}
 	errInternal         = apiError{http.StatusInternalServerError, "internal_error", "Internal Server Error"}
+	// errUnavailable answers what account.Unavailable reports: a
+	// dependency that failed or was too slow.
+	errUnavailable = apiError{http.StatusServiceUnavailable, "service_unavailable", "Service temporarily unavailable"}
 )
 
 // retryAfterSeconds is what a 503 asks clients to wait.
@@ -56,35 +56,62 @@ type errorBody struct {
 	Code   string `json:"code"`
 }
 
-// writeError answers err with the contract's error body. Errors not in the
-// table are a 500 whose cause goes only to the log.
+// writeError answers err with the contract's error body. Errors that
+// account.Unavailable reports are a 503; errors not in the table are a 500
+// whose cause goes only to the log. When the client has gone away (the
+// request's own context was cancelled), nothing is written: the access log
+// and metrics record the request as a 499 at INFO, whatever err says.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if clientGone(r) {
+		log.LogAttrs(r.Context(), slog.LevelDebug, "client closed request",
+			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		return
+	}
 	var verr *account.ValidationError
 	if errors.As(err, &verr) {
 		writeValidation(w, "body", verr)
 		return
 	}
-	for _, e := range errorTable {
-		if errors.Is(err, e.err) {
-			var rl *account.RateLimitError
-			switch {
-			case errors.As(err, &rl):
-				w.Header().Set("Retry-After", strconv.Itoa(max(rl.RetryAfterSeconds, 1)))
-			case e.status == http.StatusServiceUnavailable:
-				w.Header().Set("Retry-After", retryAfterSeconds)
-				log.LogAttrs(r.Context(), slog.LevelWarn, "dependency unavailable",
-					slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
-			case e.status == http.StatusUnauthorized:
-				w.Header().Set("WWW-Authenticate", authenticateHeader(e.code))
-			}
-			writeAPIError(w, e.apiError)
-			return
+	e, ok := lookupError(err)
+	if !ok {
+		log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		writeAPIError(w, errInternal)
+		return
+	}
+	var rl *account.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		w.Header().Set("Retry-After", strconv.Itoa(max(rl.RetryAfterSeconds, 1)))
+	case e.status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		log.LogAttrs(r.Context(), slog.LevelWarn, "dependency unavailable",
+			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+	case e.status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", authenticateHeader(e.code))
+	}
+	writeAPIError(w, e)
+}
+
+// lookupError finds how err is answered: by the table, else a 503 when
+// account.Unavailable says so; ok is false for an error that is neither.
+func lookupError(err error) (e apiError, ok bool) {
+	for _, row := range errorTable {
+		if errors.Is(err, row.err) {
+			return row.apiError, true
 		}
 	}
-	log.LogAttrs(r.Context(), slog.LevelError, "internal error",
-		slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
-	writeAPIError(w, errInternal)
+	if account.Unavailable(err) {
+		return errUnavailable, true
+	}
+	return apiError{}, false
 }
+
+// clientGone reports whether the client gave up on r: the server cancels a
+// request's context when its connection goes away. A request that ran out
+// of time has a context that ended with DeadlineExceeded instead, which is
+// answered 503.
+func clientGone(r *http.Request) bool { return account.Canceled(r.Context().Err()) }
 
 func authenticateHeader(code string) string {
 	if code == "not_authenticated" {

@@ -29,6 +29,7 @@ type guards struct {
 	hashSlots      int      // 0 for 2
 	queueTimeout   time.Duration
 	trustedProxies []string
+	clientIPHeader accounthttp.ClientIPHeader // CLIENT_IP_HEADER
 	reuseGrace     time.Duration
 	redisAddr      string   // another Redis, e.g. a closed port
 	shareWith      *testAPI // a second instance on the same backends
@@ -75,7 +76,7 @@ func newGuardedAPI(t *testing.T, g guards) *testAPI {
 		RefreshTTL: refreshTTL, ReuseGrace: g.reuseGrace, Now: a.clock.Now, Limits: g.limits,
 	})
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
-		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: proxies,
+		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: proxies, ClientIPHeader: g.clientIPHeader,
 		CORSAllowedOrigins: g.origins, RequestTimeout: requestTimeout,
 		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
 		Health:  app.Checks(deps),

@@ -187,6 +187,8 @@ type apiOptions struct {
 	pool           *pgxpool.Pool
 	trustedProxies []netip.Prefix
 	tls            bool
+	metrics        accounthttp.RequestObserver
+	requestTimeout time.Duration
 }
 
 type apiOption func(*apiOptions)
@@ -211,6 +213,16 @@ func withPool(p *pgxpool.Pool) apiOption { return func(o *apiOptions) { o.pool =
 // withTLS serves the instance over https.
 func withTLS() apiOption { return func(o *apiOptions) { o.tls = true } }
 
+// withRequestTimeout sets REQUEST_TIMEOUT.
+func withRequestTimeout(d time.Duration) apiOption {
+	return func(o *apiOptions) { o.requestTimeout = d }
+}
+
+// withRequestObserver tells o about every request, as the metrics are.
+func withRequestObserver(o accounthttp.RequestObserver) apiOption {
+	return func(opts *apiOptions) { opts.metrics = o }
+}
+
 // testAPI is one running instance of the HTTP API, wired like
 // cmd/accountd/serve.go does, on real PostgreSQL and Redis.
 type testAPI struct {
@@ -228,7 +240,7 @@ type testAPI struct {
 
 func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	t.Helper()
-	o := apiOptions{reuseGrace: defaultGrace, bcryptCost: testBcryptCost}
+	o := apiOptions{reuseGrace: defaultGrace, bcryptCost: testBcryptCost, requestTimeout: requestTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -269,8 +281,8 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Tokens: jwt, Logger: log}
 	in := startInstance(t, deps, account.Config{RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now})
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
-		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies,
-		RequestTimeout: requestTimeout,
+		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies, Metrics: o.metrics,
+		RequestTimeout: o.requestTimeout,
 		Cookies:        accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
 		Health:         app.Checks(deps),
 	})

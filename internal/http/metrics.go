@@ -1,7 +1,9 @@
 package http
 
 import (
+	"cmp"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -9,16 +11,17 @@ import (
 
 // RequestObserver is told about every answered request, for metrics.
 type RequestObserver interface {
-	// ObserveRequest records one request: the route pattern that matched
-	// ("unmatched" when none did), the method, the status and how long it
-	// took to answer.
+	// ObserveRequest records one request: its route as the OpenAPI
+	// document names it ("unmatched" when it matched none), the method, the
+	// status (499 when the client went away first) and how long it took to
+	// answer.
 	ObserveRequest(route, method string, status int, d time.Duration)
 }
 
 // withMetrics reports each request to o; a nil o adds nothing. It sits
 // outside the access log's panic recovery so that a panic is counted as the
 // 500 it is answered with.
-func withMetrics(o RequestObserver) func(http.Handler) http.Handler {
+func withMetrics(o RequestObserver, routes routeLabels) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if o == nil {
 			return next
@@ -27,24 +30,67 @@ func withMetrics(o RequestObserver) func(http.Handler) http.Handler {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w}
 			next.ServeHTTP(sw, r)
-			o.ObserveRequest(routePattern(r), r.Method, max(sw.status, http.StatusOK), time.Since(start))
+			o.ObserveRequest(routes.of(r), r.Method, sw.answered(r), time.Since(start))
 		})
 	}
 }
 
-// routePattern is the chi pattern that served r, or "unmatched"; it is what
-// logs and metrics name a route by, never the raw path.
-// chi builds the pattern afresh on each call, so it is kept for the
-// request's other observers.
-func routePattern(r *http.Request) string {
-	ri := infoFrom(r.Context())
-	if ri.route != "" {
-		return ri.route
+// unmatchedRoute is the route label of a request that matched no route.
+const unmatchedRoute = "unmatched"
+
+// routeLabels names routes as the OpenAPI document (openapi.yaml) does, for
+// logs and metrics, never by the raw path. It maps the pattern chi reports
+// for a request (normalised by patternKey) to the route's label. It is
+// filled by learn once every route is registered, before any request, and
+// only read after that.
+//
+// chi's RoutePattern drops the trailing slash of a sub-router's "/" route
+// ("/api/v1/accounts" for the document's "/api/v1/accounts/") and reports
+// a request that only reached a mounted sub-router as the mount ("/*"), so
+// it cannot be used as it is.
+type routeLabels map[string]string
+
+// learn records the label of every route of routes. A route is labelled as
+// chi.Walk lists it, which is how the document names it ("/api/v1/accounts/"
+// included), except that a wildcard route ("/docs/*", the docs page's
+// assets) is labelled by its root ("/docs").
+func (l routeLabels) learn(routes chi.Routes) {
+	_ = chi.Walk(routes, func(_, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		label := route
+		if root, ok := strings.CutSuffix(route, "/*"); ok {
+			label = cmp.Or(root, "/")
+		}
+		l[patternKey(route)] = label
+		return nil
+	})
+}
+
+// patternKey is a route pattern without its trailing slash, as chi's
+// RoutePattern reports it.
+func patternKey(pattern string) string {
+	if pattern == "/" {
+		return pattern
 	}
-	ri.route = "unmatched"
-	if rc := chi.RouteContext(r.Context()); rc != nil {
-		if p := rc.RoutePattern(); p != "" {
-			ri.route = p
+	return strings.TrimSuffix(pattern, "/")
+}
+
+// label returns the label of route, a pattern as chi.Walk or Mux.Find gives
+// it, or unmatchedRoute.
+func (l routeLabels) label(route string) string {
+	if label, ok := l[patternKey(route)]; ok {
+		return label
+	}
+	return unmatchedRoute
+}
+
+// of returns the label of the route that served r. It is worked out once
+// and kept in the request's info for its other observers.
+func (l routeLabels) of(r *http.Request) string {
+	ri := infoFrom(r.Context())
+	if ri.route == "" {
+		ri.route = unmatchedRoute
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			ri.route = l.label(rc.RoutePattern())
 		}
 	}
 	return ri.route

@@ -24,7 +24,7 @@ type requestInfo struct {
 	id        string
 	client    account.Client
 	principal account.Principal
-	route     string // set by routePattern
+	route     string // set by routeLabels.of, or by methodNotAllowed
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -68,7 +68,7 @@ func requestIDByte(c byte) bool {
 // the client's is sane), records the client's address and User-Agent, and
 // sets the request's deadline; dependencies that pass the deadline make the
 // request answer 503. All of it goes into the context at once.
-func withRequest(p proxies, timeout time.Duration) func(http.Handler) http.Handler {
+func withRequest(clients clientSource, timeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := r.Header.Get("X-Request-ID")
@@ -76,7 +76,7 @@ func withRequest(p proxies, timeout time.Duration) func(http.Handler) http.Handl
 				id = security.NewID()
 			}
 			w.Header()["X-Request-Id"] = []string{id}
-			ri := &requestInfo{id: id, client: p.client(r)}
+			ri := &requestInfo{id: id, client: clients.client(r)}
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, infoKey{}, ri)))
@@ -142,9 +142,43 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withAccessLog logs one line per request and turns a panic into a 500
-// whose cause goes only to the log.
-func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
+// statusClientClosed is the status that logs and metrics give a request
+// whose client went away before it was answered (nginx's 499); it is never
+// sent.
+const statusClientClosed = 499
+
+// answered returns the status r was answered with, for logs and metrics:
+// what the handler wrote, else 499 when the client went away first, else
+// the 200 that net/http sends for a handler that wrote nothing.
+func (s *statusWriter) answered(r *http.Request) int {
+	switch {
+	case s.status != 0:
+		return s.status
+	case clientGone(r):
+		return statusClientClosed
+	default:
+		return http.StatusOK
+	}
+}
+
+// maxLoggedPathBytes bounds the path that the access log shows.
+const maxLoggedPathBytes = 256
+
+// loggedPath is r's URL path as the access log shows it: escaped as it came
+// (so plain ASCII), without the query string, which may carry what a
+// client should not have put there, and cut to maxLoggedPathBytes.
+func loggedPath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if len(p) > maxLoggedPathBytes {
+		p = p[:maxLoggedPathBytes] + "..."
+	}
+	return p
+}
+
+// withAccessLog logs one line per request, with the route's label (see
+// routeLabels) and the path, and turns a panic into a 500 whose cause goes
+// only to the log.
+func withAccessLog(log *slog.Logger, routes routeLabels) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -166,8 +200,9 @@ func withAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				}
 				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 					slog.String("request_id", requestID(r.Context())),
-					slog.String("method", r.Method), slog.String("route", routePattern(r)),
-					slog.Int("status", max(sw.status, http.StatusOK)), slog.Int("bytes", sw.bytes),
+					slog.String("method", r.Method), slog.String("route", routes.of(r)),
+					slog.String("path", loggedPath(r)),
+					slog.Int("status", sw.answered(r)), slog.Int("bytes", sw.bytes),
 					slog.Duration("duration", time.Since(start)),
 					slog.String("client_ip", clientFrom(r.Context()).IPAddress))
 			}()

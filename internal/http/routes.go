@@ -15,10 +15,13 @@ func addRoutes(r *chi.Mux, c Config) {
 	auth := requireAuth(svc, log)
 	limit := func(a account.Action) func(http.Handler) http.Handler { return limitClient(svc, a, log) }
 
-	r.Use(withRequest(c.TrustedProxies, c.RequestTimeout), withMetrics(c.Metrics), withAccessLog(log),
+	labels := routeLabels{}
+	defer labels.learn(r) // once every route below is registered
+	clients := clientSource{proxies: c.TrustedProxies, header: c.ClientIPHeader}
+	r.Use(withRequest(clients, c.RequestTimeout), withMetrics(c.Metrics, labels), withAccessLog(log, labels),
 		withSecurityHeaders, withCORS(c.CORSAllowedOrigins), withCSRF(c.CORSAllowedOrigins, log))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeAPIError(w, errNotFound) })
-	r.MethodNotAllowed(methodNotAllowed(r).ServeHTTP)
+	r.MethodNotAllowed(methodNotAllowed(r, labels).ServeHTTP)
 
 	r.Method(http.MethodGet, "/", handleRoot(c.Version))
 	r.Method(http.MethodGet, "/health", handleHealth(c.Health, log))

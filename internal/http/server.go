@@ -23,6 +23,9 @@ type Config struct {
 	Health         map[string]Check
 	Cookies        CookieConfig
 	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the header that a trusted proxy names the client
+	// in (CLIENT_IP_HEADER); the zero value is ForwardedFor.
+	ClientIPHeader ClientIPHeader
 	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) that
 	// may call the API with credentials; cross-origin state-changing
 	// requests from any other origin are refused.
@@ -61,8 +64,9 @@ func NewServer(addr string, h http.Handler, requestTimeout time.Duration, log *s
 // methodNotAllowed answers 405 with the Allow header that lists what the
 // path does take. The routes are listed once, on first use, since they are
 // all registered by then; matching against that list, not against the
-// router alone, keeps chi's mount stubs out of Allow.
-func methodNotAllowed(mux *chi.Mux) http.Handler {
+// router alone, keeps chi's mount stubs out of Allow. The request is
+// labelled with the route of its path, which chi does not report for a 405.
+func methodNotAllowed(mux *chi.Mux, labels routeLabels) http.Handler {
 	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 		http.MethodPatch, http.MethodDelete, http.MethodOptions}
 	var once sync.Once
@@ -76,8 +80,9 @@ func methodNotAllowed(mux *chi.Mux) http.Handler {
 		})
 		var allow []string
 		for _, m := range methods {
-			if routes[m+" "+mux.Find(chi.NewRouteContext(), m, r.URL.Path)] {
+			if route := mux.Find(chi.NewRouteContext(), m, r.URL.Path); routes[m+" "+route] {
 				allow = append(allow, m)
+				infoFrom(r.Context()).route = labels.label(route)
 			}
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,25 +29,29 @@ const (
 )
 
 // translate turns a driver error into the domain's errors at the boundary:
-// pgx.ErrNoRows becomes account.ErrNotFound and a database that cannot be
-// reached becomes account.ErrUnavailable; op says what was being done. The
-// driver's error text never carries query parameters, so none leak here.
+// pgx.ErrNoRows becomes account.ErrNotFound, and a database that cannot be
+// reached, or a query given up because its context ended, becomes
+// account.ErrUnavailable with the cause kept (account.Canceled still tells
+// a cancelled one); op says what was being done. The driver's error text
+// never carries query parameters, so none leak here.
 func translate(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("%s: %w", op, account.ErrNotFound)
-	case unavailable(err):
+	case connectionLost(err), account.Unavailable(err):
 		return fmt.Errorf("%s: %w: %w", op, account.ErrUnavailable, err)
 	default:
 		return fmt.Errorf("%s: %w", op, err)
 	}
 }
 
-// unavailable reports whether err means that the database could not be
-// reached or did not answer in time, as opposed to rejecting the query.
-func unavailable(err error) bool {
+// connectionLost reports whether err is the driver saying that the database
+// could not be reached, dropped the connection, refused it for now or did
+// not answer in time, as opposed to rejecting the query. Whether that is
+// the service being unavailable is account.Unavailable's call.
+func connectionLost(err error) bool {
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
 	var pgErr *pgconn.PgError
@@ -65,7 +68,6 @@ func unavailable(err error) bool {
 	case errors.As(err, &netErr),
 		errors.Is(err, puddle.ErrClosedPool),
 		errors.Is(err, pgconn.ErrConnClosed),
-		errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, io.EOF),
 		errors.Is(err, io.ErrUnexpectedEOF),
 		pgconn.Timeout(err):

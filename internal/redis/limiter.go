@@ -44,7 +44,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit account.Limit) er
 	}
 	res, err := l.rate.Allow(ctx, l.key(key), gcra(limit))
 	if err != nil {
-		return unavailable("rate limit", err)
+		return wrapUnavailable("rate limit", err)
 	}
 	if res.Allowed == 0 {
 		return refused(res.RetryAfter)
@@ -61,7 +61,7 @@ func (l *Limiter) Check(ctx context.Context, key string, limit account.Limit) er
 	// whether even one more would be refused.
 	res, err := l.rate.AllowAtMost(ctx, l.key(key), gcra(limit), 0)
 	if err != nil {
-		return unavailable("rate limit", err)
+		return wrapUnavailable("rate limit", err)
 	}
 	if res.RetryAfter > 0 {
 		return refused(res.RetryAfter)

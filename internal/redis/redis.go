@@ -56,8 +56,11 @@ func (e *Embedded) URL() string { return "redis://" + e.srv.Addr() }
 // Close stops the embedded server.
 func (e *Embedded) Close() { e.srv.Close() }
 
-// unavailable wraps a Redis failure so that callers see account.ErrUnavailable.
-func unavailable(op string, err error) error {
+// wrapUnavailable translates a go-redis failure at the boundary: anything
+// but goredis.Nil (no such key) becomes account.ErrUnavailable, with the
+// cause kept, so that account.Unavailable and account.Canceled classify it;
+// op says what was being done.
+func wrapUnavailable(op string, err error) error {
 	if err == nil || errors.Is(err, goredis.Nil) {
 		return err
 	}
@@ -66,5 +69,5 @@ func unavailable(op string, err error) error {
 
 // Ping reports whether Redis answers.
 func Ping(ctx context.Context, c goredis.UniversalClient) error {
-	return unavailable("ping redis", c.Ping(ctx).Err())
+	return wrapUnavailable("ping redis", c.Ping(ctx).Err())
 }
