@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/accountd/accountd/internal/account"
 )
 
 // Timing of the polls of the durable record.
@@ -15,9 +17,9 @@ const (
 	// every instance within about a second. The partial index on
 	// sessions.revoked_at makes this a cheap query.
 	pollEvery = 500 * time.Millisecond
-	// pollSpan covers clock skew between instances: revoked_at comes from
-	// the revoking instance's clock.
-	pollSpan = time.Minute
+	// pollSpan covers the clock skew between this instance and PostgreSQL,
+	// whose clock stamps revoked_at.
+	pollSpan = account.ClockSkew
 	// pollTimeout keeps a slow database from holding up the polls.
 	pollTimeout = 250 * time.Millisecond
 	// pollStaleAfter is how long the view answers without a good poll:
