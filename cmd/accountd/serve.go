@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -146,6 +147,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		account.Config{RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace,
 			Limiter: redis.NewLimiter(rdb, cfg.RedisKeyPrefix), Limits: limits(cfg), Observer: met}, log)
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
+	warnInsecureCookies(cfg, proxies, log)
 	drain := &draining{}
 
 	h := accounthttp.NewHandler(accounthttp.Config{
@@ -227,3 +229,13 @@ func startRevocationView(ctx context.Context, rdb goredis.UniversalClient, sourc
 // bcrypt find a free P while every slot hashes (the hashes run on
 // low-priority threads, and the kernel lets the requests go first).
 func hashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// warnInsecureCookies warns, once at start, when COOKIE_SECURE=auto can
+// never mark a cookie Secure: accountd serves plain HTTP, so auto needs a
+// trusted proxy that says the client used https.
+func warnInsecureCookies(cfg config.Config, proxies []netip.Prefix, log *slog.Logger) {
+	if cfg.CookieSecure == "auto" && len(proxies) == 0 {
+		log.Warn("COOKIE_SECURE=auto and TRUSTED_PROXIES is unset: accountd serves plain HTTP, so refresh-token " +
+			"cookies will not be marked Secure; set TRUSTED_PROXIES to the proxy that terminates TLS, or COOKIE_SECURE=true")
+	}
+}
