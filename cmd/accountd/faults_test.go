@@ -139,8 +139,9 @@ func TestRedisOutage(t *testing.T) {
 	faultFrom := time.Now()
 	rs.Stop()
 	// The revocation feed falls silent: within about a second, tokens get
-	// 503 rather than a check against a view that may be stale.
-	took, ok := pollUntil(5*time.Second, func() bool { return probeMe(in.URL, live.access).status == http.StatusServiceUnavailable })
+	// 503 rather than a check against a view that may be stale (the test
+	// allows 10s, for a busy machine).
+	took, ok := pollUntil(10*time.Second, func() bool { return probeMe(in.URL, live.access).status == http.StatusServiceUnavailable })
 	if !ok {
 		t.Fatalf("/me still answers without Redis %v after it stopped", took)
 	}
@@ -177,8 +178,8 @@ func TestRedisOutage(t *testing.T) {
 	took = recovered.Sub(restarted)
 	t.Logf("after Redis came back (outage %v): tokens accepted again in %v, /health ok in %v",
 		restarted.Sub(faultFrom).Round(time.Millisecond), tokensBack.Round(time.Millisecond), took.Round(time.Millisecond))
-	if took > 5*time.Second {
-		t.Errorf("recovery took %v, want a few seconds at most", took)
+	if took > 10*time.Second {
+		t.Errorf("recovery took %v, want a few seconds (at most 10s on a busy machine)", took)
 	}
 	if o := loginProbe(in.URL, users[4]); o.status != http.StatusOK {
 		t.Errorf("login after Redis came back: %s, want 200", o)
@@ -252,7 +253,7 @@ func TestRedisSlow(t *testing.T) {
 
 	faultFrom := time.Now()
 	px.AddLatency("slow", faultTimeout+2*time.Second)
-	took, ok := pollUntil(5*time.Second, func() bool { return probeMe(in.URL, live.access).status == http.StatusServiceUnavailable })
+	took, ok := pollUntil(10*time.Second, func() bool { return probeMe(in.URL, live.access).status == http.StatusServiceUnavailable })
 	if !ok {
 		t.Fatalf("/me still answers %v after Redis turned slow", took)
 	}
