@@ -113,7 +113,7 @@ func TestPostgresSlow(t *testing.T) {
 	warmUp(t, rec, 80)
 
 	faultFrom := time.Now()
-	px.AddLatency("slow", faultTimeout+2*time.Second)
+	px.AddLatency("slow", slowLatency)
 	wantHealth(t, "PostgreSQL slow", in.URL, http.StatusServiceUnavailable, map[string]string{"postgres": "unavailable"})
 	holdFault(t, rec, 20, 4*time.Second)
 	healed := time.Now()

@@ -24,8 +24,16 @@ import (
 // redis-server; PostgreSQL faults put toxiproxy between accountd and the
 // machine's PostgreSQL. Neither shared server is ever stopped.
 
-// faultTimeout is REQUEST_TIMEOUT in the fault tests.
-const faultTimeout = 2 * time.Second
+// faultTimeout is REQUEST_TIMEOUT in the fault tests. It is generous: a
+// login's bcrypt runs on low-priority threads, and on a loaded machine
+// (with -race) it takes seconds; with 2s, logins outside the faults timed
+// out into 503s.
+const faultTimeout = 5 * time.Second
+
+// slowLatency is what the slow-dependency tests add to every answer of the
+// dependency: longer than any answer the contract allows, so that a request
+// that waited for the dependency instead of timing out shows as a hang.
+const slowLatency = faultTimeout + hangSlack + 2*time.Second
 
 // settle is how long after the service answers again the fault tests still
 // accept a 503: requests that were already waiting on the broken
@@ -82,7 +90,8 @@ func holdFault(t *testing.T, rec *outcomeLog, n int, d time.Duration) {
 	is503 := func(st int) bool { return st == http.StatusServiceUnavailable }
 	want := rec.tally.count(is503) + n
 	start := time.Now()
-	if _, ok := pollUntil(15*time.Second, func() bool { return rec.tally.count(is503) >= want && time.Since(start) >= d }); !ok {
+	// Generous: under a slow dependency each 503 takes REQUEST_TIMEOUT.
+	if _, ok := pollUntil(30*time.Second, func() bool { return rec.tally.count(is503) >= want && time.Since(start) >= d }); !ok {
 		t.Errorf("the load got fewer than %d 503s during the fault", n)
 	}
 }
@@ -252,7 +261,7 @@ func TestRedisSlow(t *testing.T) {
 	warmUp(t, rec, 50)
 
 	faultFrom := time.Now()
-	px.AddLatency("slow", faultTimeout+2*time.Second)
+	px.AddLatency("slow", slowLatency)
 	took, ok := pollUntil(10*time.Second, func() bool { return probeMe(in.URL, live.access).status == http.StatusServiceUnavailable })
 	if !ok {
 		t.Fatalf("/me still answers %v after Redis turned slow", took)
