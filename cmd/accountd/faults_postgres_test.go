@@ -115,7 +115,8 @@ func TestPostgresSlow(t *testing.T) {
 	faultFrom := time.Now()
 	px.AddLatency("slow", slowLatency)
 	wantHealth(t, "PostgreSQL slow", in.URL, http.StatusServiceUnavailable, map[string]string{"postgres": "unavailable"})
-	holdFault(t, rec, 20, 4*time.Second)
+	// Each of these 503s takes REQUEST_TIMEOUT: 10 keep the test short.
+	holdFault(t, rec, 10, 4*time.Second)
 	healed := time.Now()
 	px.RemoveToxic("slow")
 	took, ok := pollUntil(10*time.Second, func() bool { o, _ := healthChecks(in.URL); return o.status == http.StatusOK })
