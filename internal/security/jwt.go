@@ -155,8 +155,9 @@ func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
 	return s, c, nil
 }
 
-// Verify checks an access token's signature, algorithm, type, issuer,
-// audience and times, and returns its claims. It returns ErrTokenExpired for
+// Verify checks an access token's signature (in canonical base64url),
+// algorithm, type, issuer, audience and times (iat and nbf with clockLeeway,
+// exp without), and returns its claims. It returns ErrTokenExpired for
 // an expired token and ErrTokenInvalid for anything else wrong.
 func (j *JWT) Verify(token string) (Claims, error) {
 	now := j.now()
