@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -145,6 +146,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, Limits: limits(cfg), Observer: met,
 	})
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
+	warnInsecureCookies(cfg, proxies, log)
 	drain := &draining{}
 	health := app.Checks(deps)
 	health["accountd"] = drain.check
@@ -204,3 +206,13 @@ const startupTimeout = 30 * time.Second
 // hashSlots is how many bcrypt computations run at once: one per CPU, as
 // main gives the process security.ProcsPerHashSlot Ps per CPU.
 func hashSlots() int { return security.HashSlots(runtime.GOMAXPROCS(0)) }
+
+// warnInsecureCookies warns, once at start, when COOKIE_SECURE=auto can
+// never mark a cookie Secure: accountd serves plain HTTP, so auto needs a
+// trusted proxy that says the client used https.
+func warnInsecureCookies(cfg config.Config, proxies []netip.Prefix, log *slog.Logger) {
+	if cfg.CookieSecure == "auto" && len(proxies) == 0 {
+		log.Warn("COOKIE_SECURE=auto and TRUSTED_PROXIES is unset: accountd serves plain HTTP, so refresh-token " +
+			"cookies will not be marked Secure; set TRUSTED_PROXIES to the proxy that terminates TLS, or COOKIE_SECURE=true")
+	}
+}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
+
+	"github.com/accountd/accountd/internal/security"
 )
 
 // Secret is a string that never shows itself in logs or formatted output.
@@ -144,7 +146,8 @@ func (c Config) validate() error {
 		ok   bool
 		want string
 	}{
-		{"SECRET_KEY", c.SecretKey == "" || len(c.SecretKey) >= 32, "at least 32 bytes (or unset for a random per-process key)"},
+		{"SECRET_KEY", c.SecretKey == "" || len(c.SecretKey) >= security.MinKeyBytes(c.Algorithm),
+			fmt.Sprintf("at least %d bytes with ALGORITHM=%s (or unset for a random per-process key)", security.MinKeyBytes(c.Algorithm), c.Algorithm)},
 		{"ALGORITHM", c.Algorithm == "HS256" || c.Algorithm == "HS384" || c.Algorithm == "HS512", "HS256, HS384 or HS512"},
 		{"ACCESS_TOKEN_EXPIRE_MINUTES", c.AccessTokenExpire > 0, "a positive number of minutes"},
 		{"REFRESH_TOKEN_EXPIRE_DAYS", c.RefreshTokenExpireDays > 0, "a positive number of days"},

@@ -8,8 +8,15 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// MinSecretKeyBytes is the shortest signing key accepted for HMAC.
+// MinSecretKeyBytes is the shortest signing key accepted for HS256, the
+// algorithm with the shortest hash; see MinKeyBytes for the others.
 const MinSecretKeyBytes = 32
+
+// clockLeeway is how far ahead of this instance's clock the clock of the
+// instance that issued a token may run: a token whose iat or nbf lies up to
+// clockLeeway in the future is accepted. Expiry gets no leeway, so a token
+// never lives longer than its exp says.
+const clockLeeway = 5 * time.Second
 
 // Errors returned by JWT.Verify.
 var (
@@ -56,22 +63,38 @@ type JWTConfig struct {
 	Now       func() time.Time // defaults to time.Now
 }
 
-// NewJWT returns a JWT for c. It fails for an unsupported algorithm or a key
-// shorter than MinSecretKeyBytes.
-func NewJWT(c JWTConfig) (*JWT, error) {
-	var method jwt.SigningMethod
-	switch c.Algorithm {
+// hmacMethod returns the signing method of the HMAC algorithm alg.
+func hmacMethod(alg string) (*jwt.SigningMethodHMAC, bool) {
+	switch alg {
 	case "HS256":
-		method = jwt.SigningMethodHS256
+		return jwt.SigningMethodHS256, true
 	case "HS384":
-		method = jwt.SigningMethodHS384
+		return jwt.SigningMethodHS384, true
 	case "HS512":
-		method = jwt.SigningMethodHS512
-	default:
+		return jwt.SigningMethodHS512, true
+	}
+	return nil, false
+}
+
+// MinKeyBytes returns the shortest key accepted for the HMAC algorithm alg:
+// as many bytes as its hash (RFC 7518, section 3.2), so 32, 48 or 64. For an
+// algorithm it does not know, it returns MinSecretKeyBytes.
+func MinKeyBytes(alg string) int {
+	if m, ok := hmacMethod(alg); ok {
+		return m.Hash.Size()
+	}
+	return MinSecretKeyBytes
+}
+
+// NewJWT returns a JWT for c. It fails for an unsupported algorithm or a key
+// shorter than MinKeyBytes of the algorithm.
+func NewJWT(c JWTConfig) (*JWT, error) {
+	method, ok := hmacMethod(c.Algorithm)
+	if !ok {
 		return nil, fmt.Errorf("unsupported algorithm %q (want HS256, HS384 or HS512)", c.Algorithm)
 	}
-	if len(c.Key) < MinSecretKeyBytes {
-		return nil, fmt.Errorf("key is %d bytes, want at least %d", len(c.Key), MinSecretKeyBytes)
+	if want := MinKeyBytes(c.Algorithm); len(c.Key) < want {
+		return nil, fmt.Errorf("key is %d bytes, want at least %d for %s", len(c.Key), want, c.Algorithm)
 	}
 	if c.TTL <= 0 {
 		return nil, errors.New("token lifetime must be positive")
@@ -86,6 +109,11 @@ func NewJWT(c JWTConfig) (*JWT, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(now),
+		// The leeway also stretches exp, which verify checks again without it.
+		jwt.WithLeeway(clockLeeway),
+		// Refuse a signature whose last character carries non-zero unused
+		// bits: one token, one spelling.
+		jwt.WithStrictDecoding(),
 	}
 	if c.Audience != "" {
 		opts = append(opts, jwt.WithAudience(c.Audience))
@@ -127,22 +155,23 @@ func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
 	return s, c, nil
 }
 
-// Verify checks an access token's signature, algorithm, type, issuer,
-// audience and times, and returns its claims. It returns ErrTokenExpired for
+// Verify checks an access token's signature (in canonical base64url),
+// algorithm, type, issuer, audience and times (iat and nbf with clockLeeway,
+// exp without), and returns its claims. It returns ErrTokenExpired for
 // an expired token and ErrTokenInvalid for anything else wrong.
 func (j *JWT) Verify(token string) (Claims, error) {
 	now := j.now()
 	if c, ok := j.verified.get(token, now); ok {
 		return c, nil
 	}
-	c, err := j.verify(token)
+	c, err := j.verify(token, now)
 	if err == nil {
 		j.verified.put(token, c, now)
 	}
 	return c, err
 }
 
-func (j *JWT) verify(token string) (Claims, error) {
+func (j *JWT) verify(token string, now time.Time) (Claims, error) {
 	var rc jwtClaims
 	t, err := j.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return j.key, nil })
 	if err != nil {
@@ -150,6 +179,10 @@ func (j *JWT) verify(token string) (Claims, error) {
 			return Claims{}, ErrTokenExpired
 		}
 		return Claims{}, ErrTokenInvalid
+	}
+	// The parser allowed clockLeeway past exp too; expiry gets none.
+	if !now.Before(rc.ExpiresAt.Time) {
+		return Claims{}, ErrTokenExpired
 	}
 	if typ, _ := t.Header["typ"].(string); typ != accessTokenType {
 		return Claims{}, ErrTokenInvalid
