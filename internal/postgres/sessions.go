@@ -70,6 +70,7 @@ FOR UPDATE OF s`
 	// token that its parent kept: once the token is used, the parent's grace
 	// is over for good, and a copy of the database plus the parent must not
 	// open its child any more.
+	//nolint:gosec // G101: a query that names a token column, not a credential
 	useRefreshTokenSQL = `
 WITH used AS (
     UPDATE refresh_tokens rt SET used_at = $2, child_sealed = $3
