@@ -28,14 +28,18 @@ const (
 // clock at hand.
 type Service struct {
 	*account.Service
-	Accounts    *AccountStore
-	Sessions    *SessionStore
-	Revocations *Revocations
-	Limiter     *Limiter
-	Observer    *Observer
-	Clock       *Clock
-	Hasher      *security.Hasher
-	JWT         *security.JWT
+	// AccountStore and SessionStore are named for their types: Sessions
+	// is a method of the Service.
+	AccountStore *AccountStore
+	SessionStore *SessionStore
+	Revocations  *Revocations
+	Limiter      *Limiter
+	Observer     *Observer
+	Clock        *Clock
+	Hasher       *security.Hasher
+	JWT          *security.JWT
+	// refreshTTL is the Service's, for StartSession.
+	refreshTTL time.Duration
 }
 
 // Option changes the account.Config that NewService builds the Service
@@ -73,7 +77,7 @@ func NewService(t testing.TB, opts ...Option) *Service {
 	}
 	accounts := NewAccountStore()
 	s := &Service{
-		Accounts: accounts, Sessions: NewSessionStore(accounts), Revocations: NewRevocations(clock.Now),
+		AccountStore: accounts, SessionStore: NewSessionStore(accounts), Revocations: NewRevocations(clock.Now),
 		Limiter: NewLimiter(clock.Now), Observer: NewObserver(), Clock: clock, Hasher: hasher, JWT: tokens,
 	}
 	cfg := account.Config{
@@ -87,32 +91,8 @@ func NewService(t testing.TB, opts ...Option) *Service {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	s.refreshTTL = cfg.RefreshTTL
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.Service = account.NewService(accounts, s.Sessions, s.Revocations, hasher, tokens, cfg, log)
+	s.Service = account.NewService(accounts, s.SessionStore, s.Revocations, hasher, tokens, cfg, log)
 	return s
-}
-
-// MustRegister registers an account and fails the test if it cannot.
-func (s *Service) MustRegister(t testing.TB, accountID, password string) account.Account {
-	t.Helper()
-	a, err := s.Register(t.Context(), accountID, password)
-	if err != nil {
-		t.Fatalf("Register(%q): %v", accountID, err)
-	}
-	return a
-}
-
-// MustLogin logs in and fails the test if it cannot.
-func (s *Service) MustLogin(t testing.TB, accountID, password string) account.Tokens {
-	t.Helper()
-	tokens, err := s.Login(t.Context(), accountID, password, account.Client{IPAddress: "192.0.2.1", UserAgent: "test"})
-	if err != nil {
-		t.Fatalf("Login(%q): %v", accountID, err)
-	}
-	return tokens
-}
-
-// Principal is the caller that tokens name.
-func Principal(tokens account.Tokens) account.Principal {
-	return account.Principal{AccountUUID: tokens.AccountUUID, SessionID: tokens.SessionID}
 }
