@@ -17,9 +17,9 @@ type logoutFixture struct {
 	caller, second, third, bobs account.Tokens
 }
 
-func newLogoutFixture(t *testing.T) *logoutFixture {
+func newLogoutFixture(t *testing.T, opts ...accounttest.Option) *logoutFixture {
 	t.Helper()
-	s := accounttest.NewService(t)
+	s := accounttest.NewService(t, opts...)
 	alice, bob := s.AddAccount(t, "alice"), s.AddAccount(t, "bob")
 	return &logoutFixture{
 		Service: s,
@@ -71,11 +71,12 @@ func TestLogoutScopes(t *testing.T) {
 				return sorted(f.caller.SessionID, f.second.SessionID, f.third.SessionID)
 			}, false},
 	}
+	hasher := accounttest.WithHasher(accounttest.NewHasher(t))
 	for _, c := range cases {
 		for _, cred := range []credentials{accessOnly, refreshOnly, bothTokens} {
 			t.Run(string(c.scope)+" with "+cred.String(), func(t *testing.T) {
 				t.Parallel()
-				f := newLogoutFixture(t)
+				f := newLogoutFixture(t, hasher)
 				ctx := t.Context()
 				access, refresh := cred.tokens(f.caller)
 				if err := f.Logout(ctx, access, refresh, c.scope, client); err != nil {
@@ -146,10 +147,11 @@ func TestLogoutIsIdempotent(t *testing.T) {
 // against: whatever the scope, it ends its own session and nothing else.
 func TestLogoutWithReplayedRefreshToken(t *testing.T) {
 	t.Parallel()
+	hasher := accounttest.WithHasher(accounttest.NewHasher(t))
 	for _, scope := range []account.LogoutScope{account.ScopeLocal, account.ScopeOthers, account.ScopeGlobal} {
 		t.Run(string(scope), func(t *testing.T) {
 			t.Parallel()
-			f := newLogoutFixture(t)
+			f := newLogoutFixture(t, hasher)
 			ctx := t.Context()
 			mustRefresh(t, f.Service, f.caller.RefreshToken)
 			f.Clock.Advance(accounttest.ReuseGrace + time.Second)
@@ -201,10 +203,11 @@ func TestLogoutWhileRevocationsUnavailable(t *testing.T) {
 		{account.ScopeGlobal, refreshOnly, nil, 3},
 		{account.ScopeGlobal, bothTokens, nil, 3},
 	}
+	hasher := accounttest.WithHasher(accounttest.NewHasher(t))
 	for _, c := range cases {
 		t.Run(string(c.scope)+" with "+c.cred.String(), func(t *testing.T) {
 			t.Parallel()
-			f := newLogoutFixture(t)
+			f := newLogoutFixture(t, hasher)
 			f.Revocations.SetUnavailable(true)
 			access, refresh := c.cred.tokens(f.caller)
 			if err := f.Logout(t.Context(), access, refresh, c.scope, client); !errors.Is(err, c.wantErr) {

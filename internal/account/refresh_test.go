@@ -73,10 +73,11 @@ func TestRefreshWithinGraceGivesTheSameChild(t *testing.T) {
 		{"just after the grace", accounttest.ReuseGrace + time.Microsecond, account.ErrTokenReused},
 		{"a day later", 24 * time.Hour, account.ErrTokenReused},
 	}
+	hasher := accounttest.WithHasher(accounttest.NewHasher(t))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			s, first := loggedIn(t)
+			s, first := loggedIn(t, hasher)
 			child := mustRefresh(t, s, first.RefreshToken)
 			s.Clock.Advance(c.after)
 			again, err := s.Refresh(t.Context(), first.RefreshToken, client)
@@ -187,10 +188,11 @@ func TestRefreshTwoStepsBehind(t *testing.T) {
 		{"within the grace", accounttest.ReuseGrace / 2, account.ErrInvalidToken, false},
 		{"after the grace", accounttest.ReuseGrace + time.Second, account.ErrTokenReused, true},
 	}
+	hasher := accounttest.WithHasher(accounttest.NewHasher(t))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			s, first := loggedIn(t)
+			s, first := loggedIn(t, hasher)
 			child := mustRefresh(t, s, first.RefreshToken)
 			grandchild := mustRefresh(t, s, child.RefreshToken)
 			s.Clock.Advance(c.after)
@@ -229,10 +231,11 @@ func TestRefreshRefuses(t *testing.T) {
 			return tk.RefreshToken
 		}, account.ErrInvalidToken},
 	}
+	hasher := accounttest.WithHasher(accounttest.NewHasher(t))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			s, tokens := loggedIn(t)
+			s, tokens := loggedIn(t, hasher)
 			if _, err := s.Refresh(t.Context(), c.token(s, tokens), client); !errors.Is(err, c.wantErr) {
 				t.Fatalf("Refresh = %v, want %v", err, c.wantErr)
 			}

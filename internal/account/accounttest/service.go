@@ -42,19 +42,46 @@ type Service struct {
 	refreshTTL time.Duration
 }
 
-// Option changes the account.Config that NewService builds the Service
-// with.
-type Option func(*account.Config)
+// Option changes how NewService builds the Service.
+type Option func(*options)
+
+type options struct {
+	cfg    account.Config
+	hasher *security.Hasher
+}
 
 // WithReuseGrace sets how long a rotated refresh token still yields its
 // child.
 func WithReuseGrace(d time.Duration) Option {
-	return func(c *account.Config) { c.ReuseGrace = d }
+	return func(o *options) { o.cfg.ReuseGrace = d }
 }
 
 // WithLimits sets the rate limits the Service enforces.
 func WithLimits(l account.Limits) Option {
-	return func(c *account.Config) { c.Limits = l }
+	return func(o *options) { o.cfg.Limits = l }
+}
+
+// WithConfig lets f change anything else of the account.Config (its clock,
+// limiter and observer are the fakes').
+func WithConfig(f func(*account.Config)) Option {
+	return func(o *options) { f(&o.cfg) }
+}
+
+// WithHasher makes the Service use h instead of a hasher of its own. The
+// subtests of a table can share one: making a hasher costs a bcrypt hash,
+// tens of milliseconds under the race detector.
+func WithHasher(h *security.Hasher) Option {
+	return func(o *options) { o.hasher = h }
+}
+
+// NewHasher returns a hasher at bcrypt's lowest cost, as NewService makes.
+func NewHasher(t testing.TB) *security.Hasher {
+	t.Helper()
+	h, err := security.NewHasher(4, 2)
+	if err != nil {
+		t.Fatalf("NewHasher: %v", err)
+	}
+	return h
 }
 
 // NewService returns an account.Service on new fakes whose clock starts at
@@ -65,10 +92,6 @@ func WithLimits(l account.Limits) Option {
 func NewService(t testing.TB, opts ...Option) *Service {
 	t.Helper()
 	clock := NewClock(Epoch)
-	hasher, err := security.NewHasher(4, 2)
-	if err != nil {
-		t.Fatalf("NewHasher: %v", err)
-	}
 	tokens, err := security.NewJWT(security.JWTConfig{
 		Algorithm: "HS256", Key: security.RandomKey(64), Issuer: "accountd", TTL: AccessTTL, Now: clock.Now,
 	})
@@ -78,21 +101,25 @@ func NewService(t testing.TB, opts ...Option) *Service {
 	accounts := NewAccountStore()
 	s := &Service{
 		AccountStore: accounts, SessionStore: NewSessionStore(accounts), Revocations: NewRevocations(clock.Now),
-		Limiter: NewLimiter(clock.Now), Observer: NewObserver(), Clock: clock, Hasher: hasher, JWT: tokens,
+		Limiter: NewLimiter(clock.Now), Observer: NewObserver(), Clock: clock, JWT: tokens,
 	}
-	cfg := account.Config{
-		RefreshTTL: RefreshTTL, ReuseGrace: ReuseGrace, Now: clock.Now, Limiter: s.Limiter,
+	o := options{cfg: account.Config{
+		RefreshTTL: RefreshTTL, ReuseGrace: ReuseGrace,
 		Limits: account.Limits{
 			PerIP:         account.PerWindow(60, time.Minute),
 			LoginFailures: account.LockoutAfter(MaxLoginFailures, LoginFailureWindow),
 		},
-		Observer: s.Observer,
+	}}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	for _, o := range opts {
-		o(&cfg)
+	o.cfg.Now, o.cfg.Limiter, o.cfg.Observer = clock.Now, s.Limiter, s.Observer
+	s.Hasher = o.hasher
+	if s.Hasher == nil {
+		s.Hasher = NewHasher(t)
 	}
-	s.refreshTTL = cfg.RefreshTTL
+	s.refreshTTL = o.cfg.RefreshTTL
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.Service = account.NewService(accounts, s.SessionStore, s.Revocations, hasher, tokens, cfg, log)
+	s.Service = account.NewService(accounts, s.SessionStore, s.Revocations, s.Hasher, tokens, o.cfg, log)
 	return s
 }
