@@ -108,6 +108,25 @@ func (s *AccountStore) ChangePassword(_ context.Context, c account.PasswordChang
 	return ids, nil
 }
 
+// Put stores a as it is, its UUID included, replacing the account with that
+// UUID: for tests that need an account with a known UUID. It returns
+// account.ErrAccountExists when another account has a.AccountID in any
+// case, and an error when a.UUID is not a UUID.
+func (s *AccountStore) Put(a account.Account) error {
+	id, ok := canonicalUUID(a.UUID)
+	if !ok {
+		return fmt.Errorf("put account: %w", errMalformedID)
+	}
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	if other := s.db.byAccountID(a.AccountID); other != nil && other.UUID != id {
+		return account.ErrAccountExists
+	}
+	a.UUID, a.CreatedAt = id, dbTime(a.CreatedAt)
+	s.db.accounts[id] = &a
+	return nil
+}
+
 // SetDisabled disables or enables the account, as an operator does out of
 // band. It returns account.ErrNotFound when there is no such account.
 func (s *AccountStore) SetDisabled(uuid string, disabled bool) error {
