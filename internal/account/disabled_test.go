@@ -48,6 +48,11 @@ func TestDisabledAccount(t *testing.T) {
 	if n := s.Observer.Logins(account.LoginDisabled); n != 1 {
 		t.Fatalf("observed %d logins of a disabled account, want 1", n)
 	}
+	// A refused refresh is the client's condition (403), not a failure of
+	// the service: it must not count as an error.
+	if d, e := s.Observer.Refreshes(account.RefreshDisabled), s.Observer.Refreshes(account.RefreshError); d != 1 || e != 0 {
+		t.Fatalf("observed %d disabled and %d failed refreshes, want 1 and 0", d, e)
+	}
 
 	// The refused refresh did not use the token up: once the account is
 	// enabled again, well past the grace, it rotates as if nothing happened
