@@ -46,7 +46,9 @@ const (
 	// session.
 	RefreshReused RefreshOutcome = "reused"
 	// RefreshInvalid is a missing, unknown, expired or revoked token.
-	RefreshInvalid     RefreshOutcome = "invalid"
+	RefreshInvalid RefreshOutcome = "invalid"
+	// RefreshDisabled is a token of a disabled account, left as it was.
+	RefreshDisabled    RefreshOutcome = "disabled"
 	RefreshRateLimited RefreshOutcome = "rate_limited"
 	RefreshUnavailable RefreshOutcome = "unavailable"
 	RefreshError       RefreshOutcome = "error"
@@ -54,7 +56,8 @@ const (
 
 // RefreshOutcomes lists every RefreshOutcome.
 var RefreshOutcomes = []RefreshOutcome{
-	RefreshOK, RefreshRotated, RefreshReused, RefreshInvalid, RefreshRateLimited, RefreshUnavailable, RefreshError,
+	RefreshOK, RefreshRotated, RefreshReused, RefreshInvalid, RefreshDisabled, RefreshRateLimited, RefreshUnavailable,
+	RefreshError,
 }
 
 // RevokeReason says why sessions were revoked.
@@ -130,6 +133,8 @@ func refreshOutcome(ok RefreshOutcome, err error) RefreshOutcome {
 		return RefreshReused
 	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrNotAuthenticated):
 		return RefreshInvalid
+	case errors.Is(err, ErrAccountDisabled):
+		return RefreshDisabled
 	case errors.Is(err, ErrRateLimited):
 		return RefreshRateLimited
 	case Unavailable(err):

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/accountd/accountd/internal/account"
+	"github.com/accountd/accountd/internal/account/accounttest"
 	"github.com/accountd/accountd/internal/security"
 )
 
@@ -142,100 +143,71 @@ func FuzzDecodeForm(f *testing.F) {
 	})
 }
 
-// fuzzNow is the fixed clock of FuzzTokenPaths, so that its seed token
-// stays valid.
+// fuzzNow is the fixed clock of FuzzTokenPaths, so that its seed tokens
+// stay valid.
 var fuzzNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-const fuzzAccountUUID = "5b0c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d"
-
-// fuzzAccounts knows one account; fuzzSessions knows no refresh token;
-// fuzzRevocations revokes nothing. The token paths need nothing more.
-type (
-	fuzzAccounts    struct{}
-	fuzzSessions    struct{}
-	fuzzRevocations struct{}
+// The one account of FuzzTokenPaths, and its one session, whose refresh
+// token is fuzzRefresh.
+const (
+	fuzzAccountUUID = "5b0c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d"
+	fuzzSessionID   = "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d"
+	fuzzRefresh     = "fuzz-refresh-token-fuzz-refresh-token-fuzz"
 )
 
-func (fuzzAccounts) Create(context.Context, account.NewAccount) (account.Account, error) {
-	return account.Account{}, account.ErrAccountExists
-}
-
-func (fuzzAccounts) ByAccountID(context.Context, string) (account.Account, error) {
-	return account.Account{}, account.ErrNotFound
-}
-
-func (fuzzAccounts) ByUUID(_ context.Context, uuid string) (account.Account, error) {
-	if uuid != fuzzAccountUUID {
-		return account.Account{}, account.ErrNotFound
-	}
-	return account.Account{UUID: uuid, AccountID: "fuzzer", CreatedAt: fuzzNow}, nil
-}
-
-func (fuzzAccounts) UpdatePasswordHash(context.Context, string, string, string) error { return nil }
-
-func (fuzzAccounts) ChangePassword(context.Context, account.PasswordChange) ([]string, error) {
-	return nil, nil
-}
-
-func (fuzzSessions) Create(context.Context, account.NewSession) error { return nil }
-
-func (fuzzSessions) Rotate(context.Context, account.Rotation) (account.RotationResult, error) {
-	return account.RotationResult{}, account.ErrNotFound
-}
-
-func (fuzzSessions) ByTokenHash(context.Context, []byte, time.Time) (account.RefreshToken, error) {
-	return account.RefreshToken{}, account.ErrNotFound
-}
-
-func (fuzzSessions) Active(context.Context, string, time.Time) ([]account.Session, error) {
-	return nil, nil
-}
-
-func (fuzzSessions) Revoke(context.Context, string, string, time.Time) (string, error) {
-	return "", nil
-}
-
-func (fuzzSessions) RevokeAll(context.Context, string, string, time.Time) ([]string, error) {
-	return nil, nil
-}
-
-func (fuzzRevocations) RevokeSessions(context.Context, []string, time.Time) error { return nil }
-
-func (fuzzRevocations) SessionRevoked(context.Context, string) (bool, error) { return false, nil }
-
-// newFuzzAPI returns the real router on in-memory stores, and a valid
-// access token for its one account.
-func newFuzzAPI(f *testing.F) (http.Handler, string) {
+// newFuzzAPI returns a function that makes the real router on fresh
+// in-memory stores, which hold one account with one session; and a valid
+// access token of that session. Every input gets fresh stores, so that a
+// logout or a refresh by one does not change what the next one meets.
+func newFuzzAPI(f *testing.F) (newHandler func(t *testing.T) http.Handler, access string) {
 	f.Helper()
 	hasher, err := security.NewHasher(4, 1)
 	if err != nil {
 		f.Fatal(err)
 	}
+	clock := accounttest.NewClock(fuzzNow)
 	tokens, err := security.NewJWT(security.JWTConfig{
 		Algorithm: "HS256", Key: []byte("fuzz-key-fuzz-key-fuzz-key-fuzz-key"), Issuer: "accountd",
-		TTL: time.Hour, Now: func() time.Time { return fuzzNow },
+		TTL: time.Hour, Now: clock.Now,
 	})
 	if err != nil {
 		f.Fatal(err)
 	}
-	access, _, err := tokens.Issue(fuzzAccountUUID, "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d")
+	access, _, err = tokens.Issue(fuzzAccountUUID, fuzzSessionID)
 	if err != nil {
 		f.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := account.NewService(fuzzAccounts{}, fuzzSessions{}, fuzzRevocations{}, hasher, tokens,
-		account.Config{RefreshTTL: time.Hour, Now: func() time.Time { return fuzzNow }}, log)
-	h := NewHandler(Config{Service: svc, Logger: log, RequestTimeout: 5 * time.Second,
-		Cookies: CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode}})
-	return h, access
+	return func(t *testing.T) http.Handler {
+		accounts := accounttest.NewAccountStore()
+		sessions := accounttest.NewSessionStore(accounts)
+		err := accounts.Put(account.Account{
+			UUID: fuzzAccountUUID, AccountID: "fuzzer", PasswordHash: accounttest.PasswordHash, CreatedAt: fuzzNow,
+		})
+		if err == nil {
+			err = sessions.Create(t.Context(), account.NewSession{
+				ID: fuzzSessionID, AccountUUID: fuzzAccountUUID, PasswordHash: accounttest.PasswordHash,
+				TokenHash: security.HashToken(fuzzRefresh), CreatedAt: fuzzNow, ExpiresAt: fuzzNow.Add(time.Hour),
+			})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := account.NewService(accounts, sessions, accounttest.NewRevocations(clock.Now), hasher, tokens,
+			account.Config{RefreshTTL: time.Hour, Now: clock.Now}, log)
+		return NewHandler(Config{Service: svc, Logger: log, RequestTimeout: 5 * time.Second,
+			Cookies: CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode}})
+	}, access
 }
 
 // FuzzTokenPaths sends hostile Authorization and Cookie headers to every
 // endpoint that reads a token: the bearer and cookie paths of requireAuth,
 // /refresh and /logout.
 func FuzzTokenPaths(f *testing.F) {
-	h, access := newFuzzAPI(f)
+	newHandler, access := newFuzzAPI(f)
 	f.Add("Bearer "+access, "")
+	f.Add("", "refresh_token="+fuzzRefresh)
+	f.Add("Bearer "+access, "refresh_token="+fuzzRefresh)
 	f.Add("", "access_token="+access+"; refresh_token=abc")
 	f.Add("bearer  "+access+" ", "access_token=x")
 	f.Add("Basic YWxpY2U6c2VjcmV0", "refresh_token="+strings.Repeat("A", 5000))
@@ -243,6 +215,7 @@ func FuzzTokenPaths(f *testing.F) {
 	f.Add("Bearer eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJ4In0.", "access_token=eyJhbGciOiJub25lIn0.e30.")
 	f.Add("Bearer", "refresh_token=\x00; access_token=\xff")
 	f.Fuzz(func(t *testing.T, authorization, cookie string) {
+		h := newHandler(t)
 		for _, ep := range []struct{ method, path string }{
 			{http.MethodGet, "/api/v1/accounts/me"},
 			{http.MethodGet, "/api/v1/accounts/sessions"},
