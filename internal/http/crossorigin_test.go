@@ -29,7 +29,7 @@ func victimCookies(l login) []reqOpt {
 
 func TestCrossSiteRequestsAreRefused(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{origins: []string{appOrigin}}) // REFRESH_REUSE_GRACE=0
+	api := newTestAPI(t, withReuseGrace(0), withOrigins(appOrigin)) // REFRESH_REUSE_GRACE=0
 	id := api.newAccount(t, "victim")
 	l := api.login(t, id, testPassword)
 	const newPassword = "attacker-chose-this"
@@ -149,7 +149,7 @@ func preflight(origin, method string) []reqOpt {
 
 func TestCORSPreflight(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{origins: []string{"http://localhost:3000", appOrigin}})
+	api := newTestAPI(t, withOrigins("http://localhost:3000", appOrigin))
 	for _, e := range corsEndpoints {
 		r := api.do(t, http.MethodOptions, e.path, nil, preflight(appOrigin, e.method)...)
 		if r.Status/100 != 2 {
@@ -197,7 +197,7 @@ func TestCORSPreflight(t *testing.T) {
 
 func TestCORSActualRequests(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{origins: []string{appOrigin}})
+	api := newTestAPI(t, withOrigins(appOrigin))
 	id := api.newAccount(t, "cors")
 	l := api.login(t, id, testPassword, fromOrigin(appOrigin, "cross-site")...)
 	wantCORS(t, "POST /token", l.resp, appOrigin)
@@ -218,7 +218,7 @@ func TestCORSActualRequests(t *testing.T) {
 // Without CORS_ALLOWED_ORIGINS no origin is allowed: never "*".
 func TestCORSWithoutAllowedOrigins(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{})
+	api := newTestAPI(t)
 	for _, e := range corsEndpoints[:3] {
 		r := api.do(t, http.MethodOptions, e.path, nil, preflight(appOrigin, e.method)...)
 		if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" {

@@ -15,7 +15,7 @@ import (
 // from sniffing content types or leaking URLs in Referer.
 func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{origins: []string{appOrigin}, limits: account.Limits{PerIP: account.PerWindow(1, time.Minute)}})
+	api := newTestAPI(t, withOrigins(appOrigin), withLimits(account.Limits{PerIP: account.PerWindow(1, time.Minute)}))
 	id := api.newAccount(t, "headers")
 	answers := map[string]response{
 		"200":        api.do(t, http.MethodGet, "/", nil),

@@ -186,6 +186,11 @@ type apiOptions struct {
 	redisAddr      string
 	pool           *pgxpool.Pool
 	trustedProxies []netip.Prefix
+	limits         account.Limits
+	origins        []string // CORS_ALLOWED_ORIGINS
+	hashSlots      int
+	queueTimeout   time.Duration
+	clientIPHeader accounthttp.ClientIPHeader
 	tls            bool
 	metrics        accounthttp.RequestObserver
 	requestTimeout time.Duration
@@ -209,6 +214,33 @@ func withRedisAddr(addr string) apiOption { return func(o *apiOptions) { o.redis
 // withPool gives the instance another PostgreSQL pool, e.g. one on a closed
 // port.
 func withPool(p *pgxpool.Pool) apiOption { return func(o *apiOptions) { o.pool = p } }
+
+// withLimits turns on the rate limits, kept under the test's Redis prefix.
+func withLimits(l account.Limits) apiOption { return func(o *apiOptions) { o.limits = l } }
+
+// withOrigins sets CORS_ALLOWED_ORIGINS.
+func withOrigins(origins ...string) apiOption { return func(o *apiOptions) { o.origins = origins } }
+
+// withTrustedProxies sets TRUSTED_PROXIES.
+func withTrustedProxies(cidrs ...string) apiOption {
+	return func(o *apiOptions) {
+		for _, c := range cidrs {
+			o.trustedProxies = append(o.trustedProxies, netip.MustParsePrefix(c))
+		}
+	}
+}
+
+// withClientIPHeader sets CLIENT_IP_HEADER.
+func withClientIPHeader(h accounthttp.ClientIPHeader) apiOption {
+	return func(o *apiOptions) { o.clientIPHeader = h }
+}
+
+// withHashSlots sets how many bcrypt computations run at once (2 unless
+// set).
+func withHashSlots(n int) apiOption { return func(o *apiOptions) { o.hashSlots = n } }
+
+// withQueueTimeout sets BCRYPT_QUEUE_TIMEOUT.
+func withQueueTimeout(d time.Duration) apiOption { return func(o *apiOptions) { o.queueTimeout = d } }
 
 // withTLS serves the instance over https.
 func withTLS() apiOption { return func(o *apiOptions) { o.tls = true } }
@@ -240,7 +272,7 @@ type testAPI struct {
 
 func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	t.Helper()
-	o := apiOptions{reuseGrace: defaultGrace, bcryptCost: testBcryptCost, requestTimeout: requestTimeout}
+	o := apiOptions{reuseGrace: defaultGrace, bcryptCost: testBcryptCost, requestTimeout: requestTimeout, hashSlots: 2}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -257,7 +289,7 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	}
 	switch {
 	case o.redisAddr != "":
-		a.rdb = goredis.NewClient(&goredis.Options{Addr: o.redisAddr})
+		a.rdb = goredis.NewClient(&goredis.Options{Addr: o.redisAddr, MaxRetries: -1})
 		t.Cleanup(func() { _ = a.rdb.Close() })
 	case o.shareWith != nil:
 		a.rdb = o.shareWith.rdb
@@ -266,7 +298,7 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 		a.rdb, a.prefix = redistest.New(t)
 	}
 
-	hasher, err := security.NewHasher(o.bcryptCost, 2)
+	hasher, err := security.NewHasher(o.bcryptCost, o.hashSlots, security.WithQueueTimeout(o.queueTimeout))
 	if err != nil {
 		t.Fatalf("NewHasher: %v", err)
 	}
@@ -279,12 +311,14 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), a.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Tokens: jwt, Logger: log}
-	in := startInstance(t, deps, account.Config{RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now})
+	in := startInstance(t, deps, account.Config{
+		RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now, Limits: o.limits,
+	})
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
 		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies, Metrics: o.metrics,
-		RequestTimeout: o.requestTimeout,
-		Cookies:        accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
-		Health:         app.Checks(deps),
+		ClientIPHeader: o.clientIPHeader, CORSAllowedOrigins: o.origins, RequestTimeout: o.requestTimeout,
+		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
+		Health:  app.Checks(deps),
 	})
 
 	var srv *httptest.Server

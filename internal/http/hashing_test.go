@@ -15,7 +15,7 @@ import (
 // time does not tell which accounts exist.
 func TestEveryLoginPaysOneComparison(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{})
+	api := newTestAPI(t)
 	id := api.newAccount(t, "known")
 	cases := []struct {
 		name, username, password string
@@ -44,7 +44,7 @@ func TestEveryLoginPaysOneComparison(t *testing.T) {
 // guesses at one account cannot tie up the hash slots.
 func TestLockedOutLoginCostsNoComparison(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{limits: account.Limits{LoginFailures: account.LockoutAfter(2, time.Minute)}})
+	api := newTestAPI(t, withLimits(account.Limits{LoginFailures: account.LockoutAfter(2, time.Minute)}))
 	for _, id := range []string{api.newAccount(t, "known"), newAccountID("unknown")} {
 		for range 2 {
 			wantStatus(t, api.do(t, http.MethodPost, tokenRoute, loginForm(id, "wrong-password")),
@@ -65,7 +65,7 @@ func TestLockedOutLoginCostsNoComparison(t *testing.T) {
 func TestFullHashSlotsDoNotStarveOtherEndpoints(t *testing.T) {
 	t.Parallel()
 	const queueTimeout = 300 * time.Millisecond
-	api := newGuardedAPI(t, guards{hashSlots: 1, queueTimeout: queueTimeout})
+	api := newTestAPI(t, withHashSlots(1), withQueueTimeout(queueTimeout))
 	id := api.newAccount(t, "busy")
 	l := api.login(t, id, testPassword)
 

@@ -18,7 +18,7 @@ func TestLoginFailuresLockTheAccountID(t *testing.T) {
 	// The failures and the refused login must all come within the window,
 	// however slow the machine: a generous one.
 	const window = 10 * time.Second
-	api := newGuardedAPI(t, guards{limits: account.Limits{LoginFailures: account.LockoutAfter(3, window)}})
+	api := newTestAPI(t, withLimits(account.Limits{LoginFailures: account.LockoutAfter(3, window)}))
 	id := api.newAccount(t, "locked")
 	bystander := api.newAccount(t, "bystander")
 
@@ -52,7 +52,7 @@ func TestLoginFailuresLockTheAccountID(t *testing.T) {
 
 func TestSuccessfulLoginsDoNotCount(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{limits: account.Limits{LoginFailures: account.LockoutAfter(3, time.Minute)}})
+	api := newTestAPI(t, withLimits(account.Limits{LoginFailures: account.LockoutAfter(3, time.Minute)}))
 	id := api.newAccount(t, "regular")
 	for range 6 {
 		api.login(t, id, testPassword)
@@ -67,9 +67,7 @@ func TestSuccessfulLoginsDoNotCount(t *testing.T) {
 
 func TestLimitsCanBeTurnedOff(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{limits: account.Limits{
-		PerIP: account.PerWindow(0, time.Minute), LoginFailures: account.LockoutAfter(0, time.Minute),
-	}})
+	api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(0, time.Minute), LoginFailures: account.LockoutAfter(0, time.Minute)}))
 	id := api.newAccount(t, "unlimited")
 	for range 12 {
 		wantStatus(t, api.do(t, http.MethodPost, tokenRoute, loginForm(id, "wrong-password")),
@@ -116,7 +114,7 @@ func TestPerIPLimits(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			api := newGuardedAPI(t, guards{limits: account.Limits{PerIP: account.PerWindow(3, window)}})
+			api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(3, window)}))
 			var access string
 			if c.needsLogin {
 				access = api.login(t, api.newAccount(t, "holder"), testPassword).access
@@ -135,7 +133,7 @@ func TestPerIPLimits(t *testing.T) {
 	}
 	t.Run("counts are per endpoint", func(t *testing.T) {
 		t.Parallel()
-		api := newGuardedAPI(t, guards{limits: account.Limits{PerIP: account.PerWindow(2, time.Minute)}})
+		api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(2, time.Minute)}))
 		id := api.newAccount(t, "per-endpoint")
 		for range 2 {
 			wantStatus(t, api.do(t, http.MethodGet, accountsPath+"/exist/"+id, nil), http.StatusOK, "")
@@ -152,12 +150,8 @@ func TestPerIPLimits(t *testing.T) {
 
 func TestLimitsHoldAcrossInstances(t *testing.T) {
 	t.Parallel()
-	a := newGuardedAPI(t, guards{limits: account.Limits{
-		PerIP: account.PerWindow(4, time.Minute), LoginFailures: account.LockoutAfter(3, time.Minute),
-	}})
-	b := newGuardedAPI(t, guards{shareWith: a, limits: account.Limits{
-		PerIP: account.PerWindow(4, time.Minute), LoginFailures: account.LockoutAfter(3, time.Minute),
-	}})
+	a := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(4, time.Minute), LoginFailures: account.LockoutAfter(3, time.Minute)}))
+	b := newTestAPI(t, sharingBackendsWith(a), withLimits(account.Limits{PerIP: account.PerWindow(4, time.Minute), LoginFailures: account.LockoutAfter(3, time.Minute)}))
 	id := a.newAccount(t, "shared")
 	for i, api := range []*testAPI{a, b, a} {
 		wantStatus(t, api.do(t, http.MethodPost, tokenRoute, loginForm(id, fmt.Sprintf("wrong-password-%d", i))),
@@ -177,7 +171,7 @@ func TestLimitsHoldAcrossInstances(t *testing.T) {
 // counted and recorded under by sending X-Forwarded-For or X-Real-IP.
 func TestSpoofedForwardedForIsIgnored(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{limits: account.Limits{PerIP: account.PerWindow(3, time.Minute)}})
+	api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(3, time.Minute)}))
 	id := api.newAccount(t, "spoofer")
 	spoof := func(n int) []reqOpt {
 		ip := fmt.Sprintf("198.51.100.%d", n)
@@ -203,10 +197,7 @@ func TestSpoofedForwardedForIsIgnored(t *testing.T) {
 // X-Forwarded-For that is not a trusted proxy.
 func TestForwardedForFromTrustedProxy(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{
-		limits:         account.Limits{PerIP: account.PerWindow(3, time.Minute)},
-		trustedProxies: []string{"127.0.0.0/8", "10.0.0.0/8"},
-	})
+	api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(3, time.Minute)}), withTrustedProxies("127.0.0.0/8", "10.0.0.0/8"))
 	id := api.newAccount(t, "proxied")
 	var first login
 	for n := 1; n <= 5; n++ {
@@ -251,19 +242,15 @@ func sessionIP(t *testing.T, api *testAPI, access string) string {
 // login that skipped its checks.
 func TestLimitsWithRedisDown(t *testing.T) {
 	t.Parallel()
-	healthy := newGuardedAPI(t, guards{})
+	healthy := newTestAPI(t)
 	id := healthy.newAccount(t, "redis-down")
-	api := newGuardedAPI(t, guards{redisAddr: closedAddr(t), shareWith: healthy, limits: account.Limits{
-		PerIP: account.PerWindow(60, time.Minute), LoginFailures: account.LockoutAfter(5, 15*time.Minute),
-	}})
+	api := newTestAPI(t, withRedisAddr(closedAddr(t)), sharingBackendsWith(healthy), withLimits(account.Limits{PerIP: account.PerWindow(60, time.Minute), LoginFailures: account.LockoutAfter(5, 15*time.Minute)}))
 	wantUnavailable(t, "POST /token", api.do(t, http.MethodPost, tokenRoute, loginForm(id, testPassword)))
 	wantUnavailable(t, "GET /exist", api.do(t, http.MethodGet, accountsPath+"/exist/"+id, nil))
 	wantUnavailable(t, "POST /", api.do(t, http.MethodPost, accountsPath+"/",
 		map[string]string{"account_id": newAccountID("nope"), "password": testPassword}))
 
 	// The per-account check alone fails closed too.
-	api = newGuardedAPI(t, guards{redisAddr: closedAddr(t), shareWith: healthy, limits: account.Limits{
-		LoginFailures: account.LockoutAfter(5, 15*time.Minute),
-	}})
+	api = newTestAPI(t, withRedisAddr(closedAddr(t)), sharingBackendsWith(healthy), withLimits(account.Limits{LoginFailures: account.LockoutAfter(5, 15*time.Minute)}))
 	wantUnavailable(t, "POST /token, per-account limit only", api.do(t, http.MethodPost, tokenRoute, loginForm(id, testPassword)))
 }

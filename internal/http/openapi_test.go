@@ -246,10 +246,7 @@ func (c *contract) wantStatuses(t *testing.T, want ...string) {
 // document cannot drift from what the service does.
 func TestOpenAPIContract(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{
-		limits:     account.Limits{LoginFailures: account.LockoutAfter(5, time.Minute)},
-		reuseGrace: defaultGrace,
-	})
+	api := newTestAPI(t, withLimits(account.Limits{LoginFailures: account.LockoutAfter(5, time.Minute)}), withReuseGrace(defaultGrace))
 	c := newContract(t, api.client.Transport)
 	api.client.Transport = c
 	const acc = accountsPath

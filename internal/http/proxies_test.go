@@ -17,10 +17,7 @@ import (
 // client under the proxy's word, not under the address the client picked.
 func TestRealIPHeaderIgnoresForwardedFor(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{
-		limits:         account.Limits{PerIP: account.PerWindow(5, time.Minute)},
-		trustedProxies: []string{"127.0.0.0/8"}, clientIPHeader: accounthttp.RealIP,
-	})
+	api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(5, time.Minute)}), withTrustedProxies("127.0.0.0/8"), withClientIPHeader(accounthttp.RealIP))
 	id := api.newAccount(t, "realip")
 	var first login
 	for n := 1; n <= 3; n++ {
@@ -42,10 +39,7 @@ func TestRealIPHeaderIgnoresForwardedFor(t *testing.T) {
 // proxy: no header is believed.
 func TestNoClientIPHeaderUsesThePeer(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{
-		limits:         account.Limits{PerIP: account.PerWindow(5, time.Minute)},
-		trustedProxies: []string{"127.0.0.0/8"}, clientIPHeader: accounthttp.NoClientIPHeader,
-	})
+	api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(5, time.Minute)}), withTrustedProxies("127.0.0.0/8"), withClientIPHeader(accounthttp.NoClientIPHeader))
 	id := api.newAccount(t, "noheader")
 	l := api.login(t, id, testPassword, header("X-Real-IP", "203.0.113.7"), header("X-Forwarded-For", "198.51.100.1"))
 	if keys := api.redisKeys(t, "rate:ip:token:*"); !slices.Equal(keys, []string{"rate:ip:token:127.0.0.1"}) {
@@ -62,10 +56,7 @@ func TestNoClientIPHeaderUsesThePeer(t *testing.T) {
 // an address of the client's choosing.
 func TestGarbageForwardedHopIsItsOwnBucket(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{
-		limits:         account.Limits{PerIP: account.PerWindow(2, time.Minute)},
-		trustedProxies: []string{"127.0.0.0/8"},
-	})
+	api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(2, time.Minute)}), withTrustedProxies("127.0.0.0/8"))
 	id := api.newAccount(t, "garbage")
 	// What the client wrote (left) is ignored; the proxy wrote the rest.
 	named := func(name string) reqOpt { return header("X-Forwarded-For", "198.51.100.1, "+name) }

@@ -20,7 +20,7 @@ const passwordPath = accountsPath + "/password"
 // PUT /password: it is limited per address like verify_password.
 func TestChangePasswordIsLimitedPerIP(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{limits: account.Limits{PerIP: account.PerWindow(3, time.Minute)}})
+	api := newTestAPI(t, withLimits(account.Limits{PerIP: account.PerWindow(3, time.Minute)}))
 	access := api.login(t, api.newAccount(t, "guessed"), testPassword).access
 	for i := range 3 {
 		r := api.do(t, http.MethodPut, passwordPath,
@@ -37,7 +37,7 @@ func TestChangePasswordIsLimitedPerIP(t *testing.T) {
 // even the right password.
 func TestWrongPasswordsWhileSignedInLockTheAccount(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{limits: account.Limits{LoginFailures: account.LockoutAfter(3, time.Minute)}})
+	api := newTestAPI(t, withLimits(account.Limits{LoginFailures: account.LockoutAfter(3, time.Minute)}))
 	id := api.newAccount(t, "lockme")
 	access := api.login(t, id, testPassword).access
 	wantStatus(t, api.do(t, http.MethodPut, passwordPath,
