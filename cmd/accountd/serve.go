@@ -143,7 +143,8 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	viewCtx, stopView := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopView()
 	in := app.New(viewCtx, deps, account.Config{
-		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, Limits: limits(cfg), Observer: met,
+		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, SessionMaxLifetime: cfg.SessionMaxLifetime,
+		Limits: limits(cfg), Observer: met,
 	})
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
 	warnInsecureCookies(cfg, proxies, log)

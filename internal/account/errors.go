@@ -19,6 +19,7 @@ var (
 	ErrTokenExpired       = errors.New("token expired")
 	ErrTokenRevoked       = errors.New("token revoked")
 	ErrTokenReused        = errors.New("refresh token reused")
+	ErrSessionExpired     = errors.New("session expired")
 	ErrSessionNotFound    = errors.New("session not found")
 	ErrRateLimited        = errors.New("too many attempts")
 	ErrUnavailable        = errors.New("dependency unavailable")

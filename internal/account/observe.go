@@ -48,16 +48,19 @@ const (
 	// RefreshInvalid is a missing, unknown, expired or revoked token.
 	RefreshInvalid RefreshOutcome = "invalid"
 	// RefreshDisabled is a token of a disabled account, left as it was.
-	RefreshDisabled    RefreshOutcome = "disabled"
-	RefreshRateLimited RefreshOutcome = "rate_limited"
-	RefreshUnavailable RefreshOutcome = "unavailable"
-	RefreshError       RefreshOutcome = "error"
+	RefreshDisabled RefreshOutcome = "disabled"
+	// RefreshSessionExpired is a token of a session past its maximum
+	// lifetime.
+	RefreshSessionExpired RefreshOutcome = "session_expired"
+	RefreshRateLimited    RefreshOutcome = "rate_limited"
+	RefreshUnavailable    RefreshOutcome = "unavailable"
+	RefreshError          RefreshOutcome = "error"
 )
 
 // RefreshOutcomes lists every RefreshOutcome.
 var RefreshOutcomes = []RefreshOutcome{
-	RefreshOK, RefreshRotated, RefreshReused, RefreshInvalid, RefreshDisabled, RefreshRateLimited, RefreshUnavailable,
-	RefreshError,
+	RefreshOK, RefreshRotated, RefreshReused, RefreshInvalid, RefreshDisabled, RefreshSessionExpired,
+	RefreshRateLimited, RefreshUnavailable, RefreshError,
 }
 
 // RevokeReason says why sessions were revoked.
@@ -129,6 +132,8 @@ func refreshOutcome(ok RefreshOutcome, err error) RefreshOutcome {
 	switch {
 	case err == nil:
 		return ok
+	case errors.Is(err, ErrSessionExpired):
+		return RefreshSessionExpired
 	case errors.Is(err, ErrTokenReused):
 		return RefreshReused
 	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrNotAuthenticated):

@@ -13,8 +13,12 @@ import (
 
 // Config holds the service's policies.
 type Config struct {
-	// RefreshTTL is the lifetime of each refresh token.
+	// RefreshTTL is the lifetime of each refresh token, unless its session
+	// ends first.
 	RefreshTTL time.Duration
+	// SessionMaxLifetime is how long a session lives after its login,
+	// however often it is refreshed; 0 means no limit.
+	SessionMaxLifetime time.Duration
 	// ReuseGrace is how long after its rotation a refresh token still
 	// yields the child its first use produced.
 	ReuseGrace time.Duration
@@ -47,20 +51,31 @@ func NewService(accounts AccountStore, sessions SessionStore, revocations Revoca
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SessionMaxLifetime <= 0 {
+		cfg.SessionMaxLifetime = noSessionLimit
+	}
 	return &Service{
 		accounts: accounts, sessions: sessions, revocations: revocations,
 		hasher: hasher, tokens: tokens, cfg: cfg, log: log, profiles: newProfileCache(),
 	}
 }
 
+// noSessionLimit stands for "no SessionMaxLifetime": longer than any
+// refresh token lives.
+const noSessionLimit = 100 * 365 * 24 * time.Hour
+
 // Tokens is what a login or a refresh hands to the client.
 type Tokens struct {
-	AccessToken      string
-	AccessExpiresIn  time.Duration
-	RefreshToken     string
+	AccessToken     string
+	AccessExpiresIn time.Duration
+	RefreshToken    string
+	// RefreshExpiresIn never reaches past SessionExpiresAt.
 	RefreshExpiresIn time.Duration
 	SessionID        string
 	AccountUUID      string
+	// SessionExpiresAt is when the session ends, however often it is
+	// refreshed (SessionMaxLifetime after its login).
+	SessionExpiresAt time.Time
 }
 
 // Principal is the caller that an access token names.
@@ -175,10 +190,12 @@ func (s *Service) startSession(ctx context.Context, a Account, c Client) (Tokens
 	now := s.cfg.Now()
 	sessionID := security.NewID()
 	refresh := security.NewRefreshToken()
+	ends := now.Add(s.cfg.SessionMaxLifetime)
+	refreshTTL := min(s.cfg.RefreshTTL, ends.Sub(now))
 	err := s.sessions.Create(ctx, NewSession{
 		ID: sessionID, AccountUUID: a.UUID, PasswordHash: a.PasswordHash,
 		TokenHash: security.HashToken(refresh),
-		Client:    c, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+		Client:    c, CreatedAt: now, ExpiresAt: now.Add(refreshTTL),
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -186,18 +203,21 @@ func (s *Service) startSession(ctx context.Context, a Account, c Client) (Tokens
 	case err != nil:
 		return Tokens{}, fmt.Errorf("create session: %w", err)
 	}
-	return s.issue(a.UUID, sessionID, refresh, s.cfg.RefreshTTL)
+	return s.issue(Session{ID: sessionID, AccountUUID: a.UUID, CreatedAt: now, ExpiresAt: now.Add(refreshTTL)}, refresh, now)
 }
 
-func (s *Service) issue(accountUUID, sessionID, refresh string, refreshTTL time.Duration) (Tokens, error) {
-	access, _, err := s.tokens.Issue(accountUUID, sessionID)
+// issue hands out the session's refresh token with a fresh access token;
+// the refresh token expires when sess says, counted from now.
+func (s *Service) issue(sess Session, refresh string, now time.Time) (Tokens, error) {
+	access, _, err := s.tokens.Issue(sess.AccountUUID, sess.ID)
 	if err != nil {
 		return Tokens{}, err
 	}
 	return Tokens{
 		AccessToken: access, AccessExpiresIn: s.tokens.TTL(),
-		RefreshToken: refresh, RefreshExpiresIn: refreshTTL,
-		SessionID: sessionID, AccountUUID: accountUUID,
+		RefreshToken: refresh, RefreshExpiresIn: sess.ExpiresAt.Sub(now),
+		SessionID: sess.ID, AccountUUID: sess.AccountUUID,
+		SessionExpiresAt: sess.CreatedAt.Add(s.cfg.SessionMaxLifetime),
 	}, nil
 }
 

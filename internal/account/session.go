@@ -53,7 +53,12 @@ type Rotation struct {
 	ChildSealed []byte
 	Client      Client
 	Now         time.Time
-	ExpiresAt   time.Time
+	// ExpiresAt is when the child expires, unless its session ends first.
+	ExpiresAt time.Time
+	// SessionLifetime is how long a session lives after its login, however
+	// often it is refreshed: a token of an older session is not rotated,
+	// and no child outlives its session. 0 means no limit.
+	SessionLifetime time.Duration
 }
 
 // RefreshToken is the stored state of a refresh token.
@@ -116,9 +121,10 @@ type SessionStore interface {
 	// child in the same session, atomically, and clears the sealed copy of
 	// the token kept by its own parent. A token that was already used is
 	// reported as AlreadyRotated with its state. It returns ErrNotFound for a
-	// token that is unknown, expired, revoked or in a revoked session, and
-	// ErrAccountDisabled, changing nothing, when the session's account is
-	// disabled.
+	// token that is unknown, expired, revoked or in a revoked session and,
+	// changing nothing, ErrAccountDisabled when the session's account is
+	// disabled and ErrSessionExpired when the session is older than
+	// r.SessionLifetime.
 	Rotate(ctx context.Context, r Rotation) (RotationResult, error)
 	// ByTokenHash returns the state of a refresh token that is neither
 	// revoked nor expired, in a live session, used or not. It returns

@@ -63,7 +63,8 @@ func (s *Service) authenticate(ctx context.Context, token string) (Principal, er
 // A token rotated earlier is a replay: the whole session is revoked and
 // ErrTokenReused returned. Unknown, expired or revoked tokens give
 // ErrInvalidToken; no token gives ErrNotAuthenticated; a disabled account
-// gives ErrAccountDisabled and its token stays as it was.
+// gives ErrAccountDisabled and a session older than SessionMaxLifetime
+// ErrSessionExpired, and the token stays as it was.
 func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (_ Tokens, err error) {
 	success := RefreshOK
 	defer func() { s.observer().Refresh(refreshOutcome(success, err)) }()
@@ -78,20 +79,24 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (_ Toke
 	res, err := s.sessions.Rotate(ctx, Rotation{
 		ParentHash: security.HashToken(refresh), ChildHash: security.HashToken(child),
 		ChildSealed: security.Seal(refresh, child), Client: c,
-		Now: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+		Now: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), SessionLifetime: s.cfg.SessionMaxLifetime,
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return Tokens{}, ErrInvalidToken
 	case errors.Is(err, ErrAccountDisabled):
 		return Tokens{}, ErrAccountDisabled
+	case errors.Is(err, ErrSessionExpired):
+		s.log.LogAttrs(ctx, slog.LevelInfo, "session expired", slog.String("event", "session_expired"),
+			slog.String("client_ip", c.IPAddress))
+		return Tokens{}, ErrSessionExpired
 	case err != nil:
 		return Tokens{}, fmt.Errorf("rotate refresh token: %w", err)
 	case res.Status == AlreadyRotated:
 		success = RefreshRotated
 		return s.rotatedAgain(ctx, refresh, res.Session, res.Used, c)
 	default:
-		return s.issue(res.Session.AccountUUID, res.Session.ID, child, s.cfg.RefreshTTL)
+		return s.issue(res.Session, child, now)
 	}
 }
 
@@ -112,7 +117,7 @@ func (s *Service) rotatedAgain(ctx context.Context, refresh string, sess Session
 	if err != nil {
 		return Tokens{}, fmt.Errorf("open rotated child: %w", err)
 	}
-	return s.issue(used.AccountUUID, used.SessionID, child, sess.ExpiresAt.Sub(now))
+	return s.issue(sess, child, now)
 }
 
 // withinGrace reports whether a used token is still within ReuseGrace of

@@ -41,6 +41,7 @@ type Config struct {
 	AccessTokenExpire      int           `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"30"`
 	RefreshTokenExpireDays int           `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
 	RefreshReuseGrace      time.Duration `env:"REFRESH_REUSE_GRACE" envDefault:"10s"`
+	SessionMaxLifetime     time.Duration `env:"SESSION_MAX_LIFETIME" envDefault:"720h"`
 	JWTIssuer              string        `env:"JWT_ISSUER" envDefault:"accountd"`
 	JWTAudience            string        `env:"JWT_AUDIENCE"`
 	BcryptCost             int           `env:"BCRYPT_COST" envDefault:"12"`
@@ -152,6 +153,7 @@ func (c Config) validate() error {
 		{"ACCESS_TOKEN_EXPIRE_MINUTES", c.AccessTokenExpire > 0, "a positive number of minutes"},
 		{"REFRESH_TOKEN_EXPIRE_DAYS", c.RefreshTokenExpireDays > 0, "a positive number of days"},
 		{"REFRESH_REUSE_GRACE", c.RefreshReuseGrace >= 0 && c.RefreshReuseGrace <= time.Hour, "a duration from 0s to 1h"},
+		{"SESSION_MAX_LIFETIME", c.SessionMaxLifetime >= 0, "a duration, 0 for no limit"},
 		{"JWT_ISSUER", c.JWTIssuer != "", "a non-empty issuer"},
 		{"BCRYPT_COST", c.BcryptCost >= 4 && c.BcryptCost <= 31, "a bcrypt cost from 4 to 31"},
 		{"HTTP_ADDR", c.HTTPAddr != "", "a listen address such as :8000"},

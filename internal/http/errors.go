@@ -31,6 +31,7 @@ var errorTable = []struct {
 	{account.ErrTokenExpired, apiError{http.StatusUnauthorized, "token_expired", "Token has expired"}},
 	{account.ErrTokenRevoked, apiError{http.StatusUnauthorized, "token_revoked", "Token has been revoked"}},
 	{account.ErrTokenReused, apiError{http.StatusUnauthorized, "refresh_token_reused", "Refresh token was already used; the session has been revoked"}},
+	{account.ErrSessionExpired, apiError{http.StatusUnauthorized, "session_expired", "Session has reached its maximum lifetime; log in again"}},
 	{account.ErrSessionNotFound, apiError{http.StatusNotFound, "session_not_found", "Session not found"}},
 	{account.ErrNotFound, apiError{http.StatusNotFound, "not_found", "Not Found"}},
 	{account.ErrRateLimited, apiError{http.StatusTooManyRequests, "too_many_attempts", "Too many attempts, try again later"}},

@@ -187,7 +187,8 @@ type apiOptions struct {
 	pool           *pgxpool.Pool
 	trustedProxies []netip.Prefix
 	limits         account.Limits
-	origins        []string // CORS_ALLOWED_ORIGINS
+	sessionLife    time.Duration // SESSION_MAX_LIFETIME
+	origins        []string      // CORS_ALLOWED_ORIGINS
 	hashSlots      int
 	queueTimeout   time.Duration
 	clientIPHeader accounthttp.ClientIPHeader
@@ -217,6 +218,11 @@ func withPool(p *pgxpool.Pool) apiOption { return func(o *apiOptions) { o.pool =
 
 // withLimits turns on the rate limits, kept under the test's Redis prefix.
 func withLimits(l account.Limits) apiOption { return func(o *apiOptions) { o.limits = l } }
+
+// withSessionMaxLifetime sets SESSION_MAX_LIFETIME.
+func withSessionMaxLifetime(d time.Duration) apiOption {
+	return func(o *apiOptions) { o.sessionLife = d }
+}
 
 // withOrigins sets CORS_ALLOWED_ORIGINS.
 func withOrigins(origins ...string) apiOption { return func(o *apiOptions) { o.origins = origins } }
@@ -313,6 +319,7 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Tokens: jwt, Logger: log}
 	in := startInstance(t, deps, account.Config{
 		RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now, Limits: o.limits,
+		SessionMaxLifetime: o.sessionLife,
 	})
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
 		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies, Metrics: o.metrics,

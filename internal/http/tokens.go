@@ -55,7 +55,8 @@ func handleRefresh(svc *account.Service, c cookies, log *slog.Logger) http.Handl
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := svc.Refresh(r.Context(), cookieValue(r, refreshCookie), clientFrom(r.Context()))
 		if err != nil {
-			if errors.Is(err, account.ErrInvalidToken) || errors.Is(err, account.ErrTokenReused) {
+			if errors.Is(err, account.ErrInvalidToken) || errors.Is(err, account.ErrTokenReused) ||
+				errors.Is(err, account.ErrSessionExpired) {
 				c.clear(w, r)
 			}
 			writeError(w, r, log, err)

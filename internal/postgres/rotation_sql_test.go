@@ -21,28 +21,18 @@ type rotationStatement struct {
 	vars []string
 }
 
-// rotationStatements are the statements SessionStore.Rotate runs in its
-// transaction, in order. The mapping from Go placeholders to the variables of
+// rotationStatements are the statements SessionStore.Rotate runs, in order:
+// one. The mapping from Go placeholders to the variables of
 // bench/rotation.sql:
 //
-//	lockSessionByTokenSQL  $1 :parent_hash
-//	useRefreshTokenSQL     $1 :parent_hash  $2 :now  $3 :child_sealed
-//	insertRefreshTokenSQL  $1 :parent_session_id  $2 :parent_id  $3 :child_hash
-//	                       $4 :ip  $5 :ua  $6 :now  $7 :expires_at
-//	touchSessionSQL        $1 :parent_session_id  $2 :now  $3 :expires_at
-//	                       $4 :ip  $5 :ua
+//	rotateSQL  $1 :parent_hash  $2 :now  $3 :child_sealed  $4 :child_hash
+//	           $5 :ip  $6 :ua  $7 :expires_at  $8 :session_lifetime_us
 //
-// parent_hash, child_hash, now, expires_at, ip, ua and child_sealed come from
-// the script's SELECT before BEGIN; parent_id and parent_session_id from the
-// "\gset parent_" on useRefreshTokenSQL's RETURNING rt.id, rt.session_id,
-// as Rotate takes them from that row.
+// They all come from the script's SELECT before the rotation.
 func rotationStatements() []rotationStatement {
 	return []rotationStatement{
-		{"lockSessionByTokenSQL", lockSessionByTokenSQL, []string{"parent_hash"}},
-		{"useRefreshTokenSQL", useRefreshTokenSQL, []string{"parent_hash", "now", "child_sealed"}},
-		{"insertRefreshTokenSQL", insertRefreshTokenSQL, []string{
-			"parent_session_id", "parent_id", "child_hash", "ip", "ua", "now", "expires_at"}},
-		{"touchSessionSQL", touchSessionSQL, []string{"parent_session_id", "now", "expires_at", "ip", "ua"}},
+		{"rotateSQL", rotateSQL, []string{
+			"parent_hash", "now", "child_sealed", "child_hash", "ip", "ua", "expires_at", "session_lifetime_us"}},
 	}
 }
 
@@ -72,13 +62,15 @@ func (st rotationStatement) toPgbench() (string, error) {
 	return out, bad
 }
 
-// transactionBody returns the SQL commands between the script's BEGIN and
-// COMMIT, normalized, comments dropped. A command ends with a semicolon or
-// with a \gset line, as pgbench reads it.
-func transactionBody(script string) ([]string, error) {
+// rotationBody returns the SQL commands of the script after its first one
+// (the SELECT that computes the parameters), normalized, comments and
+// pgbench meta-commands dropped. A command ends with a semicolon or with a
+// \gset line, as pgbench reads it.
+func rotationBody(script string) ([]string, error) {
 	var lines []string
 	for _, l := range strings.Split(script, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+		t := strings.TrimSpace(l)
+		if !strings.HasPrefix(t, "--") && !strings.HasPrefix(t, "\\set") {
 			lines = append(lines, l)
 		}
 	}
@@ -89,30 +81,21 @@ func transactionBody(script string) ([]string, error) {
 			cmds = append(cmds, c)
 		}
 	}
-	begin, commit := -1, -1
-	for i, c := range cmds {
-		switch {
-		case strings.EqualFold(c, "BEGIN") && begin < 0:
-			begin = i
-		case strings.EqualFold(c, "COMMIT") && begin >= 0 && commit < 0:
-			commit = i
-		}
+	if len(cmds) < 2 {
+		return nil, fmt.Errorf("no rotation found after the parameters' SELECT")
 	}
-	if begin < 0 || commit < 0 {
-		return nil, fmt.Errorf("no BEGIN; ... COMMIT; transaction found")
-	}
-	return cmds[begin+1 : commit], nil
+	return cmds[1:], nil
 }
 
 // checkRotationScript returns an error unless the script's transaction is
 // exactly stmts, in order, with the placeholder mapping applied.
 func checkRotationScript(script string, stmts []rotationStatement) error {
-	body, err := transactionBody(script)
+	body, err := rotationBody(script)
 	if err != nil {
 		return err
 	}
 	if len(body) != len(stmts) {
-		return fmt.Errorf("the transaction has %d commands, want %d (%d rotation statements)", len(body), len(stmts), len(stmts))
+		return fmt.Errorf("the script has %d rotation commands, want %d", len(body), len(stmts))
 	}
 	for i, st := range stmts {
 		want, err := st.toPgbench()
@@ -120,7 +103,7 @@ func checkRotationScript(script string, stmts []rotationStatement) error {
 			return err
 		}
 		if body[i] != want {
-			return fmt.Errorf("command %d of the transaction drifted from %s:\n got: %s\nwant: %s", i+1, st.name, body[i], want)
+			return fmt.Errorf("command %d of the rotation drifted from %s:\n got: %s\nwant: %s", i+1, st.name, body[i], want)
 		}
 	}
 	return nil
@@ -145,6 +128,7 @@ func TestRotationScriptDetectsDrift(t *testing.T) {
 	}
 	edits := map[string]func(string) string{
 		"clause dropped":  func(s string) string { return strings.Replace(s, "FOR UPDATE OF s", "", 1) },
+		"lock weakened":   func(s string) string { return strings.Replace(s, "FOR UPDATE OF s", "FOR SHARE OF s", 1) },
 		"clause added":    func(s string) string { return s + " AND true" },
 		"parameter moved": func(s string) string { return strings.Replace(s, "$1", "$2", 1) },
 		"extra parameter": func(s string) string { return s + " AND $9 IS NULL" },
@@ -162,8 +146,8 @@ func TestRotationScriptDetectsDrift(t *testing.T) {
 			}
 		}
 	}
-	stmts := rotationStatements()
-	if err := checkRotationScript(string(script), stmts[:3]); err == nil {
-		t.Errorf("a statement removed from Rotate: the check passed, want it to fail")
+	stmts := append(rotationStatements(), rotationStatement{"extra", "SELECT 1", nil})
+	if err := checkRotationScript(string(script), stmts); err == nil {
+		t.Errorf("a statement added to Rotate: the check passed, want it to fail")
 	}
 }

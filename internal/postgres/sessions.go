@@ -45,47 +45,57 @@ s AS (
 INSERT INTO refresh_tokens (session_id, token_hash, ip_address, user_agent, created_at, expires_at)
 SELECT s.id, $8, $5, $6, $3, $4 FROM s`
 
+	// rotateSQL rotates a refresh token in one statement, so one round trip:
+	//
+	//   - locked locks the session before the token is touched: Revoke and
+	//     RevokeAll lock sessions first too, and taking the locks in one
+	//     order is what keeps a rotation and a revocation of the same session
+	//     from deadlocking. It also reads whether the account is disabled and
+	//     when the session ends ($8, SESSION_MAX_LIFETIME, after its login),
+	//     so that such a token is refused before it is used up.
+	//   - used marks the live token used. Under READ COMMITTED a racing
+	//     rotation that committed while this one waited for the session lock
+	//     has already updated the row; PostgreSQL re-checks the row's newest
+	//     version, used_at is no longer NULL, and no row comes back: exactly
+	//     one racer wins. It also clears the sealed copy of the token that its
+	//     parent kept: once the token is used, the parent's grace is over for
+	//     good, and the parent plus a copy of the database must not open its
+	//     child any more.
+	//   - child stores the child, touched moves the session on; neither
+	//     outlives the session's end.
+	//
+	// A statement is atomic on its own: a cut connection leaves the rotation
+	// done or not begun. The final row reports what locked found and, when
+	// the rotation happened, the session as it left it.
 	//nolint:gosec // G101: a query that names a token column, not a credential
-	insertRefreshTokenSQL = `
-INSERT INTO refresh_tokens (session_id, parent_id, token_hash, ip_address, user_agent, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`
-
-	// lockSessionByTokenSQL locks the session before its refresh token is
-	// touched: Revoke and RevokeAll lock sessions first too, and taking the
-	// locks in one order is what keeps a rotation and a revocation of the same
-	// session from deadlocking. It also reads whether the account is
-	// disabled, so that a disabled account's token is refused before it is
-	// used up.
-	//nolint:gosec // G101: a query that names a token column, not a credential
-	lockSessionByTokenSQL = `
-SELECT a.disabled FROM sessions s JOIN refresh_tokens rt ON rt.session_id = s.id
-JOIN accounts a ON a.uuid = s.account_uuid
-WHERE rt.token_hash = $1 AND s.revoked_at IS NULL
-FOR UPDATE OF s`
-
-	// useRefreshTokenSQL marks a live token used. Under READ COMMITTED, a
-	// racing rotation that already updated the row makes this one wait, and
-	// the row is then re-checked: used_at is no longer NULL, so no row comes
-	// back and exactly one racer wins. It also clears the sealed copy of the
-	// token that its parent kept: once the token is used, the parent's grace
-	// is over for good, and a copy of the database plus the parent must not
-	// open its child any more.
-	//nolint:gosec // G101: a query that names a token column, not a credential
-	useRefreshTokenSQL = `
-WITH used AS (
+	rotateSQL = `
+WITH locked AS (
+    SELECT s.id, a.disabled, s.created_at + $8 * interval '1 microsecond' AS ends_at
+    FROM sessions s JOIN refresh_tokens rt ON rt.session_id = s.id JOIN accounts a ON a.uuid = s.account_uuid
+    WHERE rt.token_hash = $1 AND s.revoked_at IS NULL
+    FOR UPDATE OF s),
+used AS (
     UPDATE refresh_tokens rt SET used_at = $2, child_sealed = $3
-    FROM sessions s
-    WHERE rt.token_hash = $1 AND rt.used_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
-      AND s.id = rt.session_id AND s.revoked_at IS NULL
-    RETURNING rt.id, rt.session_id, rt.parent_id),
+    FROM locked
+    WHERE rt.token_hash = $1 AND rt.session_id = locked.id AND NOT locked.disabled AND locked.ends_at > $2
+      AND rt.used_at IS NULL AND rt.revoked_at IS NULL AND rt.expires_at > $2
+    RETURNING rt.id, rt.session_id, rt.parent_id, least($7::timestamptz, locked.ends_at) AS expires_at),
 unsealed AS (
-    UPDATE refresh_tokens p SET child_sealed = NULL FROM used WHERE p.id = used.parent_id)
-SELECT id, session_id FROM used`
-
-	touchSessionSQL = `
-UPDATE sessions s SET last_used_at = $2, expires_at = $3, ip_address = $4, user_agent = $5
-WHERE s.id = $1
-RETURNING ` + sessionColumns
+    UPDATE refresh_tokens p SET child_sealed = NULL FROM used WHERE p.id = used.parent_id),
+child AS (
+    INSERT INTO refresh_tokens (session_id, parent_id, token_hash, ip_address, user_agent, created_at, expires_at)
+    SELECT used.session_id, used.id, $4, $5, $6, $2, used.expires_at FROM used),
+touched AS (
+    UPDATE sessions s SET last_used_at = $2, expires_at = used.expires_at, ip_address = $5, user_agent = $6
+    FROM used WHERE s.id = used.session_id
+    RETURNING ` + sessionColumns + `)
+SELECT locked.disabled, locked.ends_at, touched.id IS NOT NULL AS rotated,
+       coalesce(touched.id::text, '') AS id, coalesce(touched.account_uuid::text, '') AS account_uuid,
+       coalesce(touched.created_at, locked.ends_at) AS created_at,
+       coalesce(touched.last_used_at, locked.ends_at) AS last_used_at,
+       coalesce(touched.expires_at, locked.ends_at) AS expires_at,
+       coalesce(touched.ip_address, '') AS ip_address, coalesce(touched.user_agent, '') AS user_agent
+FROM locked LEFT JOIN touched ON true`
 
 	tokenStateSQL = `
 SELECT ` + sessionColumns + `, s.revoked_at AS session_revoked_at, a.disabled,
@@ -125,10 +135,16 @@ func (r sessionRow) toSession() account.Session {
 	}
 }
 
-// usedTokenRow is what a rotation reads back from the token it marked used.
-type usedTokenRow struct {
-	ID        int64  `db:"id"`
-	SessionID string `db:"session_id"`
+// noSessionLimit stands for a Rotation without a SessionLifetime.
+const noSessionLimit = 100 * 365 * 24 * time.Hour
+
+// rotationRow is what rotateSQL reports: what it found of the session and,
+// when it rotated, the session as it left it.
+type rotationRow struct {
+	Disabled bool      `db:"disabled"`
+	EndsAt   time.Time `db:"ends_at"`
+	Rotated  bool      `db:"rotated"`
+	sessionRow
 }
 
 // tokenRow is the state of a refresh token as the domain sees it.
@@ -175,53 +191,32 @@ func (s *SessionStore) Create(ctx context.Context, ns account.NewSession) error 
 }
 
 // Rotate marks the live refresh token r.ParentHash used and stores its child
-// in the same session, in one transaction, and reports the session as the
+// in the same session, in one statement, and reports the session as the
 // rotation left it. A token that was already used, in a live session, is
 // reported as account.AlreadyRotated with its state. It returns
 // account.ErrNotFound for a token that is unknown, expired, revoked or in a
-// revoked session, and account.ErrAccountDisabled, changing nothing, when
-// the account is disabled.
+// revoked session; account.ErrAccountDisabled when the account is disabled
+// and account.ErrSessionExpired when the session is past r.SessionLifetime
+// (0 for no limit), changing nothing.
 func (s *SessionStore) Rotate(ctx context.Context, r account.Rotation) (account.RotationResult, error) {
-	var res account.RotationResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var disabled bool
-		err := tx.QueryRow(ctx, lockSessionByTokenSQL, r.ParentHash).Scan(&disabled)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return nil // unknown, or a revoked session: told apart below
-		case err != nil:
-			return err
-		case disabled:
-			return account.ErrAccountDisabled
-		}
-		rows, _ := tx.Query(ctx, useRefreshTokenSQL, r.ParentHash, r.Now, r.ChildSealed)
-		parent, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[usedTokenRow])
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // not rotated: told apart below, after this transaction
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, insertRefreshTokenSQL, parent.SessionID, parent.ID, r.ChildHash,
-			r.Client.IPAddress, r.Client.UserAgent, r.Now, r.ExpiresAt); err != nil {
-			return err
-		}
-		rows, _ = tx.Query(ctx, touchSessionSQL, parent.SessionID, r.Now, r.ExpiresAt,
-			r.Client.IPAddress, r.Client.UserAgent)
-		row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[sessionRow])
-		if err != nil {
-			return err
-		}
-		res = account.RotationResult{Status: account.Rotated, Session: row.toSession()}
-		return nil
-	})
+	lifetime := r.SessionLifetime
+	if lifetime <= 0 {
+		lifetime = noSessionLimit
+	}
+	rows, _ := s.pool.Query(ctx, rotateSQL, r.ParentHash, r.Now, r.ChildSealed, r.ChildHash,
+		r.Client.IPAddress, r.Client.UserAgent, r.ExpiresAt, lifetime.Microseconds())
+	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[rotationRow])
 	switch {
-	case errors.Is(err, account.ErrAccountDisabled):
-		return account.RotationResult{}, err
+	case errors.Is(err, pgx.ErrNoRows):
+		// Unknown, or in a revoked session: told apart below.
 	case err != nil:
 		return account.RotationResult{}, translate("rotate refresh token", err)
-	case res.Status == account.Rotated:
-		return res, nil
+	case row.Rotated:
+		return account.RotationResult{Status: account.Rotated, Session: row.toSession()}, nil
+	case row.Disabled:
+		return account.RotationResult{}, account.ErrAccountDisabled
+	case !row.EndsAt.After(r.Now):
+		return account.RotationResult{}, account.ErrSessionExpired
 	}
 	return s.notRotated(ctx, r.ParentHash, r.Now)
 }

@@ -199,3 +199,34 @@ func TestRotateRevokeRace(t *testing.T) {
 		}
 	}
 }
+
+func TestRotateWithinSessionLifetime(t *testing.T) {
+	f := newSessionFixture(t)
+	ctx := t.Context()
+	_, first := f.newSession(t, t0)
+	r := rotation(t, first, t0.Add(30*time.Minute))
+	r.SessionLifetime = time.Hour
+	res, err := f.store.Rotate(ctx, r)
+	if err != nil || res.Status != account.Rotated {
+		t.Fatalf("Rotate within the lifetime: %+v, %v, want Rotated", res, err)
+	}
+	// Neither the child nor the session outlives the session's end.
+	if end := t0.Add(time.Hour); !res.Session.ExpiresAt.Equal(end) || !res.Session.CreatedAt.Equal(t0) {
+		t.Fatalf("session after rotation = %+v, want it to expire at its end %v", res.Session, end)
+	}
+	var childExpires time.Time
+	if err := f.pool.QueryRow(ctx, "SELECT expires_at FROM refresh_tokens WHERE token_hash = $1", r.ChildHash).
+		Scan(&childExpires); err != nil || !childExpires.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("child expires at %v, %v, want the session's end %v", childExpires, err, t0.Add(time.Hour))
+	}
+
+	late := rotation(t, r.ChildHash, t0.Add(time.Hour))
+	late.SessionLifetime = time.Hour
+	if _, err := f.store.Rotate(ctx, late); !errors.Is(err, account.ErrSessionExpired) {
+		t.Fatalf("Rotate at the session's end: got %v, want %v", err, account.ErrSessionExpired)
+	}
+	// Refused, not used up.
+	if got, err := f.store.ByTokenHash(ctx, r.ChildHash, t0.Add(59*time.Minute)); err != nil || got.Used() {
+		t.Fatalf("child after a refused rotation = %+v, %v, want it unused", got, err)
+	}
+}

@@ -90,8 +90,12 @@ func (s *SessionStore) Rotate(_ context.Context, r account.Rotation) (account.Ro
 	disabled := s.db.accounts[sess.AccountUUID].Disabled
 	// The PostgreSQL store reads the flag while it locks a live session,
 	// before it looks at the token itself.
+	ends := sess.CreatedAt.Add(r.SessionLifetime)
 	if sess.revokedAt.IsZero() && disabled {
 		return account.RotationResult{}, account.ErrAccountDisabled
+	}
+	if sess.revokedAt.IsZero() && r.SessionLifetime > 0 && !ends.After(now) {
+		return account.RotationResult{}, account.ErrSessionExpired
 	}
 	switch {
 	case !sess.revokedAt.IsZero(), !t.revokedAt.IsZero(), !t.expiresAt.After(now):
@@ -108,6 +112,9 @@ func (s *SessionStore) Rotate(_ context.Context, r account.Rotation) (account.Ro
 		t.parent.childSealed = nil
 	}
 	expires := dbTime(r.ExpiresAt)
+	if r.SessionLifetime > 0 && ends.Before(expires) {
+		expires = ends
+	}
 	s.db.tokens[string(r.ChildHash)] = &tokenRow{sessionID: sess.ID, parent: t, expiresAt: expires}
 	sess.LastUsedAt, sess.ExpiresAt = now, expires
 	sess.IPAddress, sess.UserAgent = r.Client.IPAddress, r.Client.UserAgent
