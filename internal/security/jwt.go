@@ -34,6 +34,7 @@ type Claims struct {
 	ID        string // jti
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	KeyID     string // kid of the key that signed it
 }
 
 type jwtClaims struct {
@@ -41,10 +42,11 @@ type jwtClaims struct {
 	jwt.RegisteredClaims
 }
 
-// JWT issues and verifies access tokens with one HMAC key and algorithm.
+// JWT issues and verifies access tokens with the keys of a SigningKeys:
+// one HMAC key, or the published asymmetric keys of internal/keys.
 type JWT struct {
-	method   jwt.SigningMethod
-	key      []byte
+	keys     SigningKeys
+	observer TokenObserver
 	issuer   string
 	audience string
 	ttl      time.Duration
@@ -55,12 +57,17 @@ type JWT struct {
 
 // JWTConfig configures NewJWT.
 type JWTConfig struct {
-	Algorithm string // HS256, HS384 or HS512
+	// Keys sign and verify; when nil, Algorithm (HS256, HS384 or HS512)
+	// and Key make one HMAC key.
+	Keys      SigningKeys
+	Algorithm string
 	Key       []byte
 	Issuer    string
 	Audience  string // optional
 	TTL       time.Duration
 	Now       func() time.Time // defaults to time.Now
+	// Observer, when set, is told why tokens are refused.
+	Observer TokenObserver
 }
 
 // hmacMethod returns the signing method of the HMAC algorithm alg.
@@ -86,15 +93,16 @@ func MinKeyBytes(alg string) int {
 	return MinSecretKeyBytes
 }
 
-// NewJWT returns a JWT for c. It fails for an unsupported algorithm or a key
-// shorter than MinKeyBytes of the algorithm.
+// NewJWT returns a JWT for c. Without c.Keys, it fails for an unsupported
+// algorithm or a key shorter than MinKeyBytes of the algorithm.
 func NewJWT(c JWTConfig) (*JWT, error) {
-	method, ok := hmacMethod(c.Algorithm)
-	if !ok {
-		return nil, fmt.Errorf("unsupported algorithm %q (want HS256, HS384 or HS512)", c.Algorithm)
-	}
-	if want := MinKeyBytes(c.Algorithm); len(c.Key) < want {
-		return nil, fmt.Errorf("key is %d bytes, want at least %d for %s", len(c.Key), want, c.Algorithm)
+	keys := c.Keys
+	if keys == nil {
+		h, err := hmacKeysOf(c)
+		if err != nil {
+			return nil, err
+		}
+		keys = h
 	}
 	if c.TTL <= 0 {
 		return nil, errors.New("token lifetime must be positive")
@@ -104,7 +112,7 @@ func NewJWT(c JWTConfig) (*JWT, error) {
 		now = time.Now
 	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{method.Alg()}),
+		jwt.WithValidMethods(keys.Algorithms()),
 		jwt.WithIssuer(c.Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
@@ -119,19 +127,45 @@ func NewJWT(c JWTConfig) (*JWT, error) {
 		opts = append(opts, jwt.WithAudience(c.Audience))
 	}
 	return &JWT{
-		method: method, key: c.Key, issuer: c.Issuer, audience: c.Audience,
+		keys: keys, observer: c.Observer, issuer: c.Issuer, audience: c.Audience,
 		ttl: c.TTL, parser: jwt.NewParser(opts...), now: now, verified: newVerifiedCache(),
 	}, nil
+}
+
+// hmacKeysOf returns the HMAC key of c.Algorithm and c.Key.
+func hmacKeysOf(c JWTConfig) (SigningKeys, error) {
+	method, ok := hmacMethod(c.Algorithm)
+	if !ok {
+		return nil, fmt.Errorf("unsupported algorithm %q (want HS256, HS384 or HS512)", c.Algorithm)
+	}
+	if want := MinKeyBytes(c.Algorithm); len(c.Key) < want {
+		return nil, fmt.Errorf("key is %d bytes, want at least %d for %s", len(c.Key), want, c.Algorithm)
+	}
+	return newHMACKeys(method, c.Key), nil
 }
 
 // TTL returns the lifetime of the access tokens it issues.
 func (j *JWT) TTL() time.Duration { return j.ttl }
 
+// Issuer returns the iss of the access tokens it issues and accepts.
+func (j *JWT) Issuer() string { return j.issuer }
+
+// Audience returns the aud of the access tokens it issues and accepts, or
+// "" when they carry none.
+func (j *JWT) Audience() string { return j.audience }
+
 // Issue returns a signed access token for the account and session, and its
 // claims.
 func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
+	sk, err := j.keys.Signing()
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("sign access token: %w", err)
+	}
 	now := j.now().Truncate(time.Second)
-	c := Claims{Subject: subject, SessionID: sessionID, ID: NewID(), IssuedAt: now, ExpiresAt: now.Add(j.ttl)}
+	c := Claims{
+		Subject: subject, SessionID: sessionID, ID: NewID(), IssuedAt: now, ExpiresAt: now.Add(j.ttl),
+		KeyID: sk.ID,
+	}
 	rc := jwtClaims{
 		SessionID: sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -146,9 +180,10 @@ func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
 	if j.audience != "" {
 		rc.Audience = jwt.ClaimStrings{j.audience}
 	}
-	t := jwt.NewWithClaims(j.method, rc)
+	t := jwt.NewWithClaims(sk.Method, rc)
 	t.Header["typ"] = accessTokenType
-	s, err := t.SignedString(j.key)
+	t.Header["kid"] = sk.ID
+	s, err := t.SignedString(sk.Key)
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("sign access token: %w", err)
 	}
@@ -157,41 +192,60 @@ func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
 
 // Verify checks an access token's signature (in canonical base64url),
 // algorithm, type, issuer, audience and times (iat and nbf with clockLeeway,
-// exp without), and returns its claims. It returns ErrTokenExpired for
-// an expired token and ErrTokenInvalid for anything else wrong.
+// exp without), and that its key is still published and not revoked, and
+// returns its claims. It returns ErrTokenExpired for an expired token,
+// ErrKeysUnavailable when the keys may be out of date, and ErrTokenInvalid
+// for anything else wrong.
 func (j *JWT) Verify(token string) (Claims, error) {
 	now := j.now()
-	if c, ok := j.verified.get(token, now); ok {
+	// A cached token is checked again against its key, which may have been
+	// revoked since: a map lookup, no cryptography.
+	if c, ok := j.verified.get(token, now); ok && j.keys.Usable(c.KeyID) == nil {
 		return c, nil
 	}
 	c, err := j.verify(token, now)
-	if err == nil {
-		j.verified.put(token, c, now)
+	if err != nil {
+		return Claims{}, j.refuse(err)
 	}
-	return c, err
+	j.verified.put(token, c, now)
+	return c, nil
+}
+
+// keyOf is the jwt.Keyfunc: the key that the token's kid names, for the
+// token's alg.
+func (j *JWT) keyOf(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	return j.keys.Verifying(kid, t.Method.Alg())
 }
 
 func (j *JWT) verify(token string, now time.Time) (Claims, error) {
 	var rc jwtClaims
-	t, err := j.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return j.key, nil })
+	looked := false
+	t, err := j.parser.ParseWithClaims(token, &rc, func(t *jwt.Token) (any, error) {
+		looked = true
+		return j.keyOf(t)
+	})
 	if err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return Claims{}, ErrTokenExpired
+		if !looked && errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+			// golang-jwt refuses an alg outside the valid methods as a bad
+			// signature, before it looks for a key.
+			return Claims{}, fmt.Errorf("%w: %w", ErrKeyAlgorithm, err)
 		}
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, err
 	}
 	// The parser allowed clockLeeway past exp too; expiry gets none.
 	if !now.Before(rc.ExpiresAt.Time) {
 		return Claims{}, ErrTokenExpired
 	}
 	if typ, _ := t.Header["typ"].(string); typ != accessTokenType {
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, errBadType
 	}
 	if rc.Subject == "" || rc.SessionID == "" || rc.ID == "" || rc.IssuedAt == nil || rc.NotBefore == nil {
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, errMissingClaims
 	}
+	kid, _ := t.Header["kid"].(string)
 	return Claims{
 		Subject: rc.Subject, SessionID: rc.SessionID, ID: rc.ID,
-		IssuedAt: rc.IssuedAt.Time, ExpiresAt: rc.ExpiresAt.Time,
+		IssuedAt: rc.IssuedAt.Time, ExpiresAt: rc.ExpiresAt.Time, KeyID: kid,
 	}, nil
 }
