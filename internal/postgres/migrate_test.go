@@ -67,6 +67,12 @@ func TestMigrateUpStatusDown(t *testing.T) {
 	if err := postgres.MigrateDown(t.Context(), pool); err != nil {
 		t.Fatalf("MigrateDown: %v", err)
 	}
+	if tableExists(t, pool, "signing_keys") || !tableExists(t, pool, "accounts") {
+		t.Fatal("after one MigrateDown, want signing_keys (the latest) dropped and accounts kept")
+	}
+	if err := postgres.MigrateDown(t.Context(), pool); err != nil {
+		t.Fatalf("second MigrateDown: %v", err)
+	}
 	if tableExists(t, pool, "accounts") {
 		t.Fatal("table accounts exists after MigrateDown, want it dropped")
 	}
