@@ -37,14 +37,20 @@ type Config struct {
 
 	// SecretKey is empty when none was set; main then makes a random one.
 	SecretKey              Secret        `env:"SECRET_KEY"`
-	Algorithm              string        `env:"ALGORITHM" envDefault:"HS256"`
+	Algorithm              string        `env:"ALGORITHM" envDefault:"ES256"`
 	AccessTokenExpire      int           `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"30"`
 	RefreshTokenExpireDays int           `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
 	RefreshReuseGrace      time.Duration `env:"REFRESH_REUSE_GRACE" envDefault:"10s"`
 	SessionMaxLifetime     time.Duration `env:"SESSION_MAX_LIFETIME" envDefault:"720h"`
-	JWTIssuer              string        `env:"JWT_ISSUER" envDefault:"accountd"`
+	JWTIssuer              string        `env:"JWT_ISSUER"` // unset: PUBLIC_URL, else "accountd"
 	JWTAudience            string        `env:"JWT_AUDIENCE"`
 	BcryptCost             int           `env:"BCRYPT_COST" envDefault:"12"`
+
+	// Signing keys and verification by other services.
+	JWKSMaxAge           time.Duration `env:"JWKS_MAX_AGE" envDefault:"10m"`
+	SigningKeyRotation   time.Duration `env:"SIGNING_KEY_ROTATION" envDefault:"720h"`
+	PublicURL            string        `env:"PUBLIC_URL"`
+	IntrospectionClients Clients       `env:"INTROSPECTION_CLIENTS"`
 
 	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8000"`
 	MetricsAddr     string        `env:"METRICS_ADDR"` // when set, /metrics is served there instead of on HTTP_ADDR
@@ -108,11 +114,25 @@ func Load(environ []string) (Config, error) {
 		return Config{}, explain(err)
 	}
 	c.ClientIPHeader = canonicalClientIPHeader(c.ClientIPHeader)
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.JWTIssuer == "" {
+		c.JWTIssuer = defaultIssuer
+		if c.PublicURL != "" {
+			c.JWTIssuer = c.PublicURL
+		}
+	}
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}
 	return c, nil
 }
+
+// defaultIssuer is JWT_ISSUER when neither it nor PUBLIC_URL is set.
+const defaultIssuer = "accountd"
+
+// HMAC reports whether ALGORITHM is one of the HS* algorithms, which sign
+// with SECRET_KEY instead of the published keys.
+func (c Config) HMAC() bool { return strings.HasPrefix(c.Algorithm, "HS") }
 
 func readDotenv(path string) (map[string]string, error) {
 	vars, err := godotenv.Read(path)
@@ -148,8 +168,11 @@ func (c Config) validate() error {
 		want string
 	}{
 		{"SECRET_KEY", c.SecretKey == "" || len(c.SecretKey) >= security.MinKeyBytes(c.Algorithm),
-			fmt.Sprintf("at least %d bytes with ALGORITHM=%s (or unset for a random per-process key)", security.MinKeyBytes(c.Algorithm), c.Algorithm)},
-		{"ALGORITHM", c.Algorithm == "HS256" || c.Algorithm == "HS384" || c.Algorithm == "HS512", "HS256, HS384 or HS512"},
+			fmt.Sprintf("at least %d bytes with ALGORITHM=%s (or unset)", security.MinKeyBytes(c.Algorithm), c.Algorithm)},
+		{"ALGORITHM", oneOf(c.Algorithm, "ES256", "EdDSA", "RS256", "HS256", "HS384", "HS512"), "ES256, EdDSA, RS256, HS256, HS384 or HS512"},
+		{"JWKS_MAX_AGE", c.JWKSMaxAge >= time.Second && c.JWKSMaxAge%time.Second == 0, "a whole number of seconds, at least 1s"},
+		{"SIGNING_KEY_ROTATION", c.SigningKeyRotation == 0 || c.SigningKeyRotation >= 2*c.JWKSMaxAge, "0 (rotate by hand) or at least 2 x JWKS_MAX_AGE"},
+		{"PUBLIC_URL", c.PublicURL == "" || absoluteURL(c.PublicURL), "an absolute http(s) URL such as https://auth.example.com, without query or fragment"},
 		{"ACCESS_TOKEN_EXPIRE_MINUTES", c.AccessTokenExpire > 0, "a positive number of minutes"},
 		{"REFRESH_TOKEN_EXPIRE_DAYS", c.RefreshTokenExpireDays > 0, "a positive number of days"},
 		{"REFRESH_REUSE_GRACE", c.RefreshReuseGrace >= 0 && c.RefreshReuseGrace <= time.Hour, "a duration from 0s to 1h"},
@@ -226,6 +249,12 @@ func canonicalClientIPHeader(s string) string {
 	default:
 		return s
 	}
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
+		u.RawQuery == "" && u.Fragment == "" && !strings.Contains(s, "?") && !strings.Contains(s, "#")
 }
 
 func oneOf(s string, options ...string) bool {

@@ -15,11 +15,14 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load(nil): %v", err)
 	}
-	if c.HTTPAddr != ":8000" || c.Algorithm != "HS256" || c.BcryptCost != 12 || c.JWTIssuer != "accountd" {
+	if c.HTTPAddr != ":8000" || c.Algorithm != "ES256" || c.BcryptCost != 12 || c.JWTIssuer != "accountd" {
 		t.Fatalf("defaults = %+v", c)
 	}
 	if c.AccessTTL() != 30*time.Minute || c.RefreshTTL() != 7*24*time.Hour || c.RefreshReuseGrace != 10*time.Second {
 		t.Fatalf("lifetimes = %v, %v, %v; want 30m, 168h, 10s", c.AccessTTL(), c.RefreshTTL(), c.RefreshReuseGrace)
+	}
+	if c.JWKSMaxAge != 10*time.Minute || c.SigningKeyRotation != 720*time.Hour || c.PublicURL != "" || len(c.IntrospectionClients) != 0 {
+		t.Fatalf("key defaults = %v, %v, %q, %v", c.JWKSMaxAge, c.SigningKeyRotation, c.PublicURL, c.IntrospectionClients)
 	}
 	if !strings.HasPrefix(string(c.DatabaseURL), "postgres://postgres@localhost:5432/accountd") || c.RedisURL != "" {
 		t.Fatalf("storage defaults = %q, %q", c.DatabaseURL, c.RedisURL)
@@ -64,6 +67,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS=*":              "CORS_ALLOWED_ORIGINS",
 		"MIGRATE_ON_START=perhaps":            "MIGRATE_ON_START",
 		"CLEANUP_RETENTION=1m":                "CLEANUP_RETENTION",
+		"JWKS_MAX_AGE=500ms":                  "JWKS_MAX_AGE",
+		"SIGNING_KEY_ROTATION=15m":            "SIGNING_KEY_ROTATION",
+		"PUBLIC_URL=auth.example.com":         "PUBLIC_URL",
+		"INTROSPECTION_CLIENTS=a:x,a:y":       "INTROSPECTION_CLIENTS",
+		"INTROSPECTION_CLIENTS=nosecret":      "INTROSPECTION_CLIENTS",
 	}
 	for setting, name := range cases {
 		_, err := Load([]string{setting})
