@@ -83,6 +83,8 @@ type Principal struct {
 	AccountUUID string
 	SessionID   string
 	TokenID     string
+	IssuedAt    time.Time // of the access token
+	ExpiresAt   time.Time // of the access token
 }
 
 // Register creates an account. It returns a *ValidationError for a bad

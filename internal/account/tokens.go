@@ -17,8 +17,8 @@ const maxTokenLength = 4096
 // Authenticate verifies an access token, checks that its session is not
 // revoked and that its account is enabled. It returns ErrNotAuthenticated for
 // no token, ErrTokenExpired, ErrInvalidToken, ErrTokenRevoked,
-// ErrAccountDisabled, or ErrUnavailable when revocation cannot be checked: a
-// token that could not be checked is never accepted.
+// ErrAccountDisabled, or ErrUnavailable when revocation or the signing keys
+// cannot be checked: a token that could not be checked is never accepted.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	p, err := s.authenticate(ctx, token)
 	if err != nil {
@@ -44,6 +44,8 @@ func (s *Service) authenticate(ctx context.Context, token string) (Principal, er
 	switch {
 	case errors.Is(err, security.ErrTokenExpired):
 		return Principal{}, ErrTokenExpired
+	case errors.Is(err, security.ErrKeysUnavailable):
+		return Principal{}, fmt.Errorf("verify token: %w: %w", ErrUnavailable, err)
 	case err != nil:
 		return Principal{}, ErrInvalidToken
 	}
@@ -54,7 +56,8 @@ func (s *Service) authenticate(ctx context.Context, token string) (Principal, er
 	if revoked {
 		return Principal{}, ErrTokenRevoked
 	}
-	return Principal{AccountUUID: c.Subject, SessionID: c.SessionID, TokenID: c.ID}, nil
+	return Principal{AccountUUID: c.Subject, SessionID: c.SessionID, TokenID: c.ID,
+		IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}, nil
 }
 
 // Refresh rotates a refresh token: the token is used up and exactly one
