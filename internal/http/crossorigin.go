@@ -35,14 +35,29 @@ func withCORS(origins []string) func(http.Handler) http.Handler {
 	if len(allowed) == 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
-	return cors.Handler(cors.Options{
+	return exceptIntrospection(cors.Handler(cors.Options{
 		AllowOriginFunc:  func(_ *http.Request, origin string) bool { return allowed[origin] },
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
 		AllowedHeaders:   []string{"Content-Type", "Authorization", "X-Request-ID"},
 		ExposedHeaders:   []string{"X-Request-ID", "Retry-After"},
 		AllowCredentials: true,
 		MaxAge:           corsMaxAge,
-	})
+	}))
+}
+
+// exceptIntrospection keeps a middleware off the introspection endpoint,
+// which servers call with client credentials, never browsers with cookies.
+func exceptIntrospection(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		wrapped := mw(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == introspectPath {
+				next.ServeHTTP(w, r)
+				return
+			}
+			wrapped.ServeHTTP(w, r)
+		})
+	}
 }
 
 // withCSRF refuses state-changing requests that a browser sends from
@@ -53,6 +68,8 @@ func withCORS(origins []string) func(http.Handler) http.Handler {
 // logged and not trusted.
 func withCSRF(origins []string, log *slog.Logger) func(http.Handler) http.Handler {
 	p := http.NewCrossOriginProtection()
+	// Introspection reads no cookie: servers call it with client credentials.
+	p.AddInsecureBypassPattern(http.MethodPost + " " + introspectPath)
 	for o := range normalizeOrigins(origins) {
 		if err := p.AddTrustedOrigin(o); err != nil {
 			log.Error("CORS_ALLOWED_ORIGINS: origin not trusted", slog.String("error", err.Error()))

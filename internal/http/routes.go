@@ -33,6 +33,8 @@ func addRoutes(r *chi.Mux, c Config) {
 	if c.MetricsHandler != nil {
 		r.Method(http.MethodGet, "/metrics", c.MetricsHandler)
 	}
+	r.Method(http.MethodGet, jwksPath, handleJWKS(c.Keys, c.JWKSMaxAge, c.JWKSObserver))
+	r.Method(http.MethodGet, discoveryPath, handleDiscovery(c.Issuer, c.PublicURL, c.JWKSMaxAge))
 
 	r.Route("/api/v1/accounts", func(r chi.Router) {
 		r.Use(noStore)
@@ -46,5 +48,6 @@ func addRoutes(r *chi.Mux, c Config) {
 		r.With(limit(account.ActionChangePassword), auth).Method(http.MethodPut, "/password", handleChangePassword(svc, log))
 		r.With(auth).Method(http.MethodGet, "/sessions", handleSessions(svc, log))
 		r.With(auth).Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, log))
+		r.Method(http.MethodPost, "/introspect", handleIntrospect(svc, c.IntrospectionClients, log))
 	})
 }

@@ -37,6 +37,18 @@ type Config struct {
 	// MetricsHandler, when set, serves GET /metrics on this router; leave
 	// it nil when the metrics have a listener of their own (METRICS_ADDR).
 	MetricsHandler http.Handler
+	// Keys publishes the JWKS; nil publishes none (HS*).
+	Keys JWKSSource
+	// JWKSMaxAge is how long verifiers may cache the JWKS and the
+	// discovery document.
+	JWKSMaxAge time.Duration
+	// JWKSObserver, when set, is told about JWKS requests.
+	JWKSObserver JWKSObserver
+	// Issuer is the iss of access tokens; PublicURL, when set, makes the
+	// discovery document's URLs absolute.
+	Issuer, PublicURL string
+	// IntrospectionClients may call the introspection endpoint; nil: none.
+	IntrospectionClients IntrospectionClients
 }
 
 // NewHandler returns the whole HTTP API of accountd.
