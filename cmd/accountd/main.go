@@ -7,6 +7,7 @@
 //	accountd [serve]              run the HTTP server
 //	accountd migrate up|down|status
 //	accountd cleanup              delete long-expired and long-revoked sessions
+//	accountd keys list [--json] | rotate [--now] | revoke KID
 //	accountd healthcheck          exit 0 when the local server's /health is 200
 //	accountd version
 package main
@@ -35,11 +36,11 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "accountd:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
-const usage = `usage: accountd [serve | migrate up|down|status | cleanup | healthcheck | version]`
+const usage = `usage: accountd [serve | migrate up|down|status | cleanup | keys list|rotate|revoke | healthcheck | version]`
 
 // run is the whole program: it parses args and the environment, and returns
 // when the command is done or ctx is cancelled.
@@ -59,6 +60,8 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		return migrate(ctx, sub, environ, stdout)
 	case "cleanup":
 		return cleanup(ctx, environ, stdout)
+	case "keys":
+		return keysCommand(ctx, args[2:], environ, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, environ, stdout)
 	case "version", "--version", "-v":
@@ -68,6 +71,6 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 		_, err := fmt.Fprintln(stdout, usage)
 		return err
 	default:
-		return fmt.Errorf("unknown command %q; %s", cmd, usage)
+		return usageErrorf("unknown command %q; %s", cmd, usage)
 	}
 }
