@@ -13,10 +13,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/accountd/accountd/internal/app"
 	"github.com/accountd/accountd/internal/config"
+	accounthttp "github.com/accountd/accountd/internal/http"
 	"github.com/accountd/accountd/internal/keys"
 	"github.com/accountd/accountd/internal/postgres"
 	"github.com/accountd/accountd/internal/redis"
+	"github.com/accountd/accountd/internal/security"
 )
 
 const keysUsage = "usage: accountd keys list [--json] | rotate [--now] | revoke KID"
@@ -169,4 +172,23 @@ func revokeKey(ctx context.Context, m *keys.Manager, kid string, stdout io.Write
 	_, err = fmt.Fprintf(stdout, "key %s revoked: it left the JWKS and every instance refuses its tokens "+
 		"within a second.\n", kid)
 	return err
+}
+
+// tokenConfig is how cfg has access tokens signed, with refusals counted
+// by obs.
+func tokenConfig(cfg config.Config, obs security.TokenObserver) app.TokenConfig {
+	p := keyPolicy(cfg)
+	return app.TokenConfig{
+		Algorithm: cfg.Algorithm, Secret: []byte(cfg.SecretKey), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+		TTL: p.TokenTTL, JWKSMaxAge: p.JWKSMaxAge, Rotation: p.Rotation, Observer: obs,
+	}
+}
+
+// jwksSource is what the JWKS endpoint publishes: the key set, or nothing
+// under HS* (a nil *keys.Set must not become a non-nil interface).
+func jwksSource(set *keys.Set) accounthttp.JWKSSource {
+	if set == nil {
+		return nil
+	}
+	return set
 }

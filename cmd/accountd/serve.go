@@ -75,16 +75,6 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*gored
 	return rdb, func() { _ = rdb.Close(); closeEmbedded() }, nil
 }
 
-// signingKey returns SECRET_KEY, or a random key for this process alone.
-func signingKey(cfg config.Config, log *slog.Logger) []byte {
-	if cfg.SecretKey != "" {
-		return []byte(cfg.SecretKey)
-	}
-	log.Warn("SECRET_KEY is unset: using a random key for this process alone; " +
-		"tokens will not survive a restart nor work on other instances")
-	return security.RandomKey(64)
-}
-
 func sameSite(s string) http.SameSite {
 	switch strings.ToLower(s) {
 	case "strict":
@@ -130,18 +120,19 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
 	}
-	tokens, err := security.NewJWT(security.JWTConfig{
-		Algorithm: cfg.Algorithm, Key: signingKey(cfg, log), Issuer: cfg.JWTIssuer,
-		Audience: cfg.JWTAudience, TTL: cfg.AccessTTL(),
-	})
-	if err != nil {
-		return fmt.Errorf("SECRET_KEY/ALGORITHM: %w", err)
-	}
-	deps := app.Deps{Pool: pool, Redis: rdb, KeyPrefix: cfg.RedisKeyPrefix, Hasher: hasher, Tokens: tokens, Logger: log}
-	// The view outlives ctx until the server has drained, so requests in
-	// flight during shutdown can still check their tokens.
+	deps := app.Deps{Pool: pool, Redis: rdb, KeyPrefix: cfg.RedisKeyPrefix, Hasher: hasher, Logger: log}
+	// The view and the keys outlive ctx until the server has drained, so
+	// requests in flight during shutdown can still check their tokens.
 	viewCtx, stopView := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopView()
+	tokens, err := app.NewTokens(viewCtx, deps, tokenConfig(cfg, met))
+	if err != nil {
+		return err
+	}
+	deps.Tokens = tokens.JWT
+	if tokens.Keys != nil {
+		met.WatchKeys(tokens.Keys.Counts)
+	}
 	in := app.New(viewCtx, deps, account.Config{
 		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, SessionMaxLifetime: cfg.SessionMaxLifetime,
 		Limits: limits(cfg), Observer: met,
@@ -162,6 +153,9 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 			Secure: cfg.CookieSecure, SameSite: sameSite(cfg.CookieSameSite), Domain: cfg.CookieDomain,
 		},
 		Health: health,
+		// The JWKS (nil under HS*: an empty one), discovery and introspection.
+		Keys: jwksSource(tokens.Keys), JWKSMaxAge: cfg.JWKSMaxAge, JWKSObserver: met,
+		Issuer: cfg.JWTIssuer, PublicURL: cfg.PublicURL, IntrospectionClients: cfg.IntrospectionClients,
 	})
 	go cleanupLoop(ctx, pool, cfg, log)
 	srv := accounthttp.NewServer(cfg.HTTPAddr, h, cfg.RequestTimeout, log)

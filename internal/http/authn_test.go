@@ -1,8 +1,14 @@
 package http_test
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,29 +71,42 @@ func TestAccessTokenVerification(t *testing.T) {
 	loggedOut := api.login(t, id, testPassword)
 	wantStatus(t, api.do(t, http.MethodDelete, accountsPath+"/logout", nil, bearer(loggedOut.access)), http.StatusOK, "")
 
-	hs256 := jwt.SigningMethodHS256
-	valid := forge(t, hs256, api.key, claimsLike(l, nil), nil)
-	otherKey := []byte(strings.Repeat("k", 32))
+	sk := api.signingKey(t)
+	signed := func(claims jwt.MapClaims, hdr map[string]any) string {
+		h := map[string]any{"kid": sk.ID}
+		maps.Copy(h, hdr)
+		return forge(t, sk.Method, sk.Key, claims, h)
+	}
+	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicKey, _ := x509.MarshalPKIXPublicKey(sk.Key.(crypto.Signer).Public())
+	valid := signed(claimsLike(l, nil), nil)
 	past := time.Now().Add(-time.Hour)
-	unknownAccount := forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"sub": security.NewID(), "sid": security.NewID()}), nil)
+	unknownAccount := signed(claimsLike(l, jwt.MapClaims{"sub": security.NewID(), "sid": security.NewID()}), nil)
 	bad := map[string]string{
-		"garbage":                     "not-a-jwt",
-		"three garbage parts":         "a.b.c",
-		"wrong signature":             forge(t, hs256, otherKey, claimsLike(l, nil), nil),
-		"tampered claims":             tamper(t, l.access),
-		"alg none":                    forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claimsLike(l, nil), nil),
-		"alg none, signature kept":    algNoneKeepingSignature(t, l.access),
-		"algorithm switch to HS512":   forge(t, jwt.SigningMethodHS512, api.key, claimsLike(l, nil), nil),
-		"wrong issuer":                forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"iss": "someone-else"}), nil),
-		"no issuer":                   forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"iss": nil}), nil),
-		"no exp":                      forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"exp": nil}), nil),
-		"nbf in the future":           forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"nbf": time.Now().Add(time.Hour).Unix()}), nil),
-		"no sid":                      forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"sid": nil}), nil),
-		"no sub":                      forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"sub": nil}), nil),
-		"typ JWT, not at+jwt":         forge(t, hs256, api.key, claimsLike(l, nil), map[string]any{"typ": "JWT"}),
-		"no typ":                      forge(t, hs256, api.key, claimsLike(l, nil), map[string]any{"typ": nil}),
-		"token of an unknown account": unknownAccount,
-		"over 4096 bytes":             valid + strings.Repeat("A", 4096),
+		"garbage":                         "not-a-jwt",
+		"three garbage parts":             "a.b.c",
+		"wrong signature":                 forge(t, sk.Method, otherKey, claimsLike(l, nil), map[string]any{"kid": sk.ID}),
+		"HS256 keyed with the public key": forge(t, jwt.SigningMethodHS256, publicKey, claimsLike(l, nil), map[string]any{"kid": sk.ID}),
+		"HS256 keyed with SECRET_KEY":     forge(t, jwt.SigningMethodHS256, api.key, claimsLike(l, nil), map[string]any{"kid": sk.ID}),
+		"unknown kid":                     forge(t, sk.Method, sk.Key, claimsLike(l, nil), map[string]any{"kid": "no-such-key"}),
+		"no kid":                          forge(t, sk.Method, sk.Key, claimsLike(l, nil), nil),
+		"tampered claims":                 tamper(t, l.access),
+		"alg none":                        forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claimsLike(l, nil), nil),
+		"alg none, signature kept":        algNoneKeepingSignature(t, l.access),
+		"algorithm switch to HS512":       forge(t, jwt.SigningMethodHS512, api.key, claimsLike(l, nil), nil),
+		"wrong issuer":                    signed(claimsLike(l, jwt.MapClaims{"iss": "someone-else"}), nil),
+		"no issuer":                       signed(claimsLike(l, jwt.MapClaims{"iss": nil}), nil),
+		"no exp":                          signed(claimsLike(l, jwt.MapClaims{"exp": nil}), nil),
+		"nbf in the future":               signed(claimsLike(l, jwt.MapClaims{"nbf": time.Now().Add(time.Hour).Unix()}), nil),
+		"no sid":                          signed(claimsLike(l, jwt.MapClaims{"sid": nil}), nil),
+		"no sub":                          signed(claimsLike(l, jwt.MapClaims{"sub": nil}), nil),
+		"typ JWT, not at+jwt":             signed(claimsLike(l, nil), map[string]any{"typ": "JWT"}),
+		"no typ":                          signed(claimsLike(l, nil), map[string]any{"typ": nil}),
+		"token of an unknown account":     unknownAccount,
+		"over 4096 bytes":                 valid + strings.Repeat("A", 4096),
 	}
 	var cases []apiCase
 	add := func(name string, status int, code string, opts ...reqOpt) {
@@ -112,9 +131,9 @@ func TestAccessTokenVerification(t *testing.T) {
 	add("garbage cookie", http.StatusUnauthorized, "invalid_token", withCookie("access_token", "garbage"))
 	add("wrong signature in the cookie", http.StatusUnauthorized, "invalid_token", withCookie("access_token", bad["wrong signature"]))
 	add("expired", http.StatusUnauthorized, "token_expired",
-		bearer(forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"iat": past.Unix(), "nbf": past.Unix(), "exp": past.Add(30 * time.Minute).Unix()}), nil)))
+		bearer(signed(claimsLike(l, jwt.MapClaims{"iat": past.Unix(), "nbf": past.Unix(), "exp": past.Add(30 * time.Minute).Unix()}), nil)))
 	add("expired in the cookie", http.StatusUnauthorized, "token_expired",
-		withCookie("access_token", forge(t, hs256, api.key, claimsLike(l, jwt.MapClaims{"exp": time.Now().Add(-time.Second).Unix()}), nil)))
+		withCookie("access_token", signed(claimsLike(l, jwt.MapClaims{"exp": time.Now().Add(-time.Second).Unix()}), nil)))
 	add("logged out", http.StatusUnauthorized, "token_revoked", bearer(loggedOut.access))
 	add("logged out, in the cookie", http.StatusUnauthorized, "token_revoked", withCookie("access_token", loggedOut.access))
 	runCases(t, api, cases, http.MethodGet, accountsPath+"/me")

@@ -30,6 +30,7 @@ import (
 
 	"github.com/accountd/accountd/internal/account"
 	"github.com/accountd/accountd/internal/app"
+	"github.com/accountd/accountd/internal/config"
 	accounthttp "github.com/accountd/accountd/internal/http"
 	"github.com/accountd/accountd/internal/postgres"
 	"github.com/accountd/accountd/internal/postgres/pgtest"
@@ -195,9 +196,16 @@ type apiOptions struct {
 	tls            bool
 	metrics        accounthttp.RequestObserver
 	requestTimeout time.Duration
+	tokens         func(*app.TokenConfig)
 }
 
 type apiOption func(*apiOptions)
+
+// withTokens changes how the instance signs tokens (ALGORITHM,
+// JWKS_MAX_AGE, SIGNING_KEY_ROTATION...).
+func withTokens(change func(*app.TokenConfig)) apiOption {
+	return func(o *apiOptions) { o.tokens = change }
+}
 
 // withReuseGrace sets REFRESH_REUSE_GRACE.
 func withReuseGrace(d time.Duration) apiOption { return func(o *apiOptions) { o.reuseGrace = d } }
@@ -274,6 +282,7 @@ type testAPI struct {
 	prefix  string
 	hasher  *security.Hasher
 	logs    *logBuffer
+	tokens  app.Tokens
 }
 
 func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
@@ -286,7 +295,7 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	if s := o.shareWith; s != nil {
 		a.pool, a.key, a.prefix, a.clock = s.pool, s.key, s.prefix, s.clock
 	} else {
-		a.key = []byte(randomHex(32)) // 64 bytes
+		a.key = testSecretKey
 		a.clock = &testClock{}
 		a.pool = sharedPool(t)
 	}
@@ -309,14 +318,14 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 		t.Fatalf("NewHasher: %v", err)
 	}
 	a.hasher = hasher
-	jwt, err := security.NewJWT(security.JWTConfig{
-		Algorithm: "HS256", Key: a.key, Issuer: testIssuer, TTL: accessTTL, Now: a.clock.Now,
-	})
-	if err != nil {
-		t.Fatalf("NewJWT: %v", err)
-	}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), a.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Tokens: jwt, Logger: log}
+	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Logger: log}
+	tc := testTokenConfig(a.key, a.clock.Now)
+	if o.tokens != nil {
+		o.tokens(&tc)
+	}
+	a.tokens = startTokens(t, deps, tc)
+	deps.Tokens = a.tokens.JWT
 	in := startInstance(t, deps, account.Config{
 		RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now, Limits: o.limits,
 		SessionMaxLifetime: o.sessionLife,
@@ -326,6 +335,8 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 		ClientIPHeader: o.clientIPHeader, CORSAllowedOrigins: o.origins, RequestTimeout: o.requestTimeout,
 		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
 		Health:  app.Checks(deps),
+		Keys:    jwksOf(a.tokens), JWKSMaxAge: tc.JWKSMaxAge, Issuer: testIssuer,
+		IntrospectionClients: testIntrospectionClients,
 	})
 
 	var srv *httptest.Server
@@ -372,6 +383,8 @@ type reqOpt func(*http.Request)
 func header(name, value string) reqOpt { return func(r *http.Request) { r.Header.Set(name, value) } }
 
 func bearer(token string) reqOpt { return header("Authorization", "Bearer "+token) }
+
+func basicAuth(id, secret string) reqOpt { return func(r *http.Request) { r.SetBasicAuth(id, secret) } }
 
 func withCookie(name, value string) reqOpt {
 	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: name, Value: value}) }
@@ -805,6 +818,60 @@ func serve(a *testAPI, req *http.Request) *httptest.ResponseRecorder {
 
 // startInstance wires the service as serve does, with app.New, and stops
 // its revocation view when the test ends.
+// testSecretKey is the SECRET_KEY of every test instance: they share one
+// database, and with it the signing keys it seals.
+var testSecretKey = []byte(randomHex(32)) // 64 bytes
+
+// Introspection clients of every test instance.
+const (
+	testClientID     = "resource-server"
+	testClientSecret = "resource-server-secret-0123456789"
+)
+
+var testIntrospectionClients = config.Clients{{ID: testClientID, Secret: testClientSecret}}
+
+// testTokenConfig is how test instances sign tokens unless a test says
+// otherwise: the production defaults (ES256, JWKS_MAX_AGE 10m, rotation
+// every 720h), keys sealed under key, on the test's clock.
+func testTokenConfig(key []byte, now func() time.Time) app.TokenConfig {
+	return app.TokenConfig{Algorithm: "ES256", Secret: key, Issuer: testIssuer, TTL: accessTTL,
+		JWKSMaxAge: 10 * time.Minute, Rotation: 720 * time.Hour, Now: now}
+}
+
+// startTokens loads the signing keys of deps' database until the test ends.
+func startTokens(t testing.TB, deps app.Deps, c app.TokenConfig) app.Tokens {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	tk, err := app.NewTokens(ctx, deps, c)
+	if err != nil {
+		t.Fatalf("NewTokens: %v", err)
+	}
+	return tk
+}
+
+// jwksOf is what the JWKS endpoint publishes: the key set, none under HS*.
+func jwksOf(tk app.Tokens) accounthttp.JWKSSource {
+	if tk.Keys == nil {
+		return nil
+	}
+	return tk.Keys
+}
+
+// signingKey is the key the instance signs with now, for tests that sign
+// tokens of their own.
+func (a *testAPI) signingKey(t *testing.T) security.SigningKey {
+	t.Helper()
+	if a.tokens.Keys == nil {
+		t.Fatalf("the instance signs with SECRET_KEY, not a key set")
+	}
+	sk, err := a.tokens.Keys.Signing()
+	if err != nil {
+		t.Fatalf("Signing: %v", err)
+	}
+	return sk
+}
+
 func startInstance(t testing.TB, deps app.Deps, cfg account.Config) *app.Instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

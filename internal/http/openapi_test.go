@@ -151,6 +151,10 @@ func requireCredentials(_ context.Context, in *openapi3filter.AuthenticationInpu
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 			return errors.New("no bearer token")
 		}
+	case s.Type == "http" && s.Scheme == "basic":
+		if _, _, ok := r.BasicAuth(); !ok {
+			return errors.New("no client credentials")
+		}
 	case s.Type == "apiKey" && s.In == "cookie":
 		if _, err := r.Cookie(s.Name); err != nil {
 			return fmt.Errorf("no %s cookie", s.Name)
@@ -304,6 +308,19 @@ func TestOpenAPIContract(t *testing.T) {
 	wantStatus(t, api.do(t, http.MethodPost, acc+"/verify_password", map[string]string{"password": "wrong-password"}, bearer(first.access)),
 		http.StatusBadRequest, "invalid_password")
 
+	// Verification by other services: the JWKS, discovery, introspection.
+	jwks := api.do(t, http.MethodGet, "/.well-known/jwks.json", nil)
+	wantStatus(t, jwks, http.StatusOK, "")
+	wantStatus(t, api.do(t, http.MethodGet, "/.well-known/jwks.json", nil, header("If-None-Match", jwks.Header.Get("ETag"))),
+		http.StatusNotModified, "")
+	wantStatus(t, api.do(t, http.MethodGet, "/.well-known/oauth-authorization-server", nil), http.StatusOK, "")
+	client := basicAuth(testClientID, testClientSecret)
+	wantStatus(t, api.do(t, http.MethodPost, acc+"/introspect", url.Values{"token": {first.access}}, client), http.StatusOK, "")
+	wantStatus(t, api.do(t, http.MethodPost, acc+"/introspect", url.Values{"token": {"forged"}}, client), http.StatusOK, "")
+	wantStatus(t, api.do(t, http.MethodPost, acc+"/introspect", url.Values{"token": {first.access}}),
+		http.StatusUnauthorized, "invalid_client")
+	wantStatus(t, api.do(t, http.MethodPost, acc+"/introspect", url.Values{}, client), http.StatusUnprocessableEntity, "validation_error")
+
 	// Refresh: rotation, a racing re-send within the grace period, a
 	// replay after it, and no cookie.
 	r := api.refresh(t, first.refresh)
@@ -367,5 +384,6 @@ func TestOpenAPIContract(t *testing.T) {
 		"GET /api/v1/accounts/me 401", "POST /api/v1/accounts/refresh 401",
 		"DELETE /api/v1/accounts/sessions/{id} 404", "PUT /api/v1/accounts/password 400",
 		"DELETE /api/v1/accounts/logout 422",
+		"GET /.well-known/jwks.json 304", "POST /api/v1/accounts/introspect 401",
 	)
 }

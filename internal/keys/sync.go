@@ -59,12 +59,15 @@ func (f *freshness) ok() bool {
 }
 
 // Start loads the set, making the first key when the store has none, and
-// keeps it fresh until ctx ends.
+// keeps it fresh until ctx ends, also when that first load fails: its error
+// is returned, and until a load succeeds the set neither signs nor
+// verifies (security.ErrKeysUnavailable).
 func (s *Set) Start(ctx context.Context) error {
-	if err := s.sync(ctx, maintainTimeout); err != nil {
+	err := s.sync(ctx, maintainTimeout)
+	go s.Run(ctx)
+	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
-	go s.Run(ctx)
 	return nil
 }
 

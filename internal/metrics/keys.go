@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/accountd/accountd/internal/keys"
@@ -14,28 +16,29 @@ var _ security.TokenObserver = (*KeyMetrics)(nil)
 type KeyMetrics struct {
 	refused *prometheus.CounterVec
 	jwks    *prometheus.CounterVec
+	counts  atomic.Pointer[func() map[keys.State]int]
 }
 
 var keyStates = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "signing_keys"),
 	"Signing keys, by state (next, current, retired, revoked; gone until deleted).", []string{"state"}, nil)
 
 // keyCollector reports the key states at each scrape.
-type keyCollector struct {
-	counts func() map[keys.State]int
-}
+type keyCollector struct{ m *KeyMetrics }
 
 func (c keyCollector) Describe(ch chan<- *prometheus.Desc) { ch <- keyStates }
 
 func (c keyCollector) Collect(ch chan<- prometheus.Metric) {
-	for state, n := range c.counts() {
+	counts := c.m.counts.Load()
+	if counts == nil {
+		return // HS*: no keys
+	}
+	for state, n := range (*counts)() {
 		ch <- prometheus.MustNewConstMetric(keyStates, prometheus.GaugeValue, float64(n), string(state))
 	}
 }
 
-// NewKeyMetrics makes the key metrics and registers them on reg; counts
-// says how many keys are in each state (keys.Set.Counts), or is nil under
-// HS* where there are none.
-func NewKeyMetrics(reg prometheus.Registerer, counts func() map[keys.State]int) *KeyMetrics {
+// newKeyMetrics makes the key metrics and registers them on reg.
+func newKeyMetrics(reg prometheus.Registerer) *KeyMetrics {
 	m := &KeyMetrics{
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "access_tokens_refused_total",
@@ -52,12 +55,13 @@ func NewKeyMetrics(reg prometheus.Registerer, counts func() map[keys.State]int) 
 	for _, s := range []string{"200", "304"} {
 		m.jwks.WithLabelValues(s)
 	}
-	reg.MustRegister(m.refused, m.jwks)
-	if counts != nil {
-		reg.MustRegister(keyCollector{counts: counts})
-	}
+	reg.MustRegister(m.refused, m.jwks, keyCollector{m: m})
 	return m
 }
+
+// WatchKeys makes the metrics report how many keys are in each state, from
+// counts (keys.Set.Counts).
+func (m *KeyMetrics) WatchKeys(counts func() map[keys.State]int) { m.counts.Store(&counts) }
 
 // TokenRefused counts an access token refused for reason.
 func (m *KeyMetrics) TokenRefused(reason string) { m.refused.WithLabelValues(reason).Inc() }

@@ -14,7 +14,8 @@ import (
 func TestKeyMetrics(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewPedanticRegistry()
-	m := metrics.NewKeyMetrics(reg, func() map[keys.State]int {
+	m := metrics.New(reg, "v-test")
+	m.WatchKeys(func() map[keys.State]int {
 		return map[keys.State]int{keys.StateNext: 1, keys.StateCurrent: 1, keys.StateRetired: 2, keys.StateRevoked: 0, keys.StateGone: 0}
 	})
 	m.TokenRefused("unknown_kid")

@@ -38,6 +38,7 @@ type Metrics struct {
 	hashWait     *prometheus.HistogramVec
 	hashDuration *prometheus.HistogramVec
 	hashBusy     *prometheus.CounterVec
+	*KeyMetrics
 }
 
 // bcryptBuckets span bcrypt at cost 4 (about a millisecond) to a queue
@@ -98,6 +99,7 @@ func New(reg prometheus.Registerer, version string) *Metrics {
 	for _, op := range []string{security.OpHash, security.OpCompare} {
 		m.hashBusy.WithLabelValues(op)
 	}
+	m.KeyMetrics = newKeyMetrics(reg)
 	reg.MustRegister(m.requests, m.rateLimited, m.logins, m.refreshes, m.revoked,
 		m.hashWait, m.hashDuration, m.hashBusy,
 		collectors.NewGoCollector(),

@@ -35,7 +35,7 @@ func NewKeyFeed(client goredis.UniversalClient, prefix string) *KeyFeed {
 // Announce tells every instance that the keys changed.
 func (f *KeyFeed) Announce(ctx context.Context) error {
 	if err := f.client.Publish(ctx, f.channel, "changed").Err(); err != nil {
-		return unavailable("announce signing key change", err)
+		return wrapUnavailable("announce signing key change", err)
 	}
 	return nil
 }
