@@ -61,7 +61,11 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	case "cleanup":
 		return cleanup(ctx, environ, stdout)
 	case "keys":
-		return keysCommand(ctx, args[2:], environ, stdout)
+		var rest []string
+		if len(args) > 2 {
+			rest = args[2:]
+		}
+		return keysCommand(ctx, rest, environ, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, environ, stdout)
 	case "version", "--version", "-v":

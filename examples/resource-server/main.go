@@ -63,7 +63,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	slog.Info("resource server listening", slog.String("addr", ln.Addr().String()))
 	go func() {
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
