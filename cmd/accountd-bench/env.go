@@ -73,6 +73,7 @@ func (s serviceEnv) environ() (env, limitersOff []string, err error) {
 		"REDIS_URL="+s.RedisURL,
 		"REDIS_KEY_PREFIX="+s.RedisPrefix,
 		"SECRET_KEY="+benchSecretKey,
+		"INTROSPECTION_CLIENTS="+benchClientID+":"+benchClientSecret,
 		"BCRYPT_COST="+strconv.Itoa(s.BcryptCost),
 		"HTTP_ADDR="+s.HTTPAddr,
 		"LOG_LEVEL=warn",

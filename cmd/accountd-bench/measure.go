@@ -101,13 +101,15 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	}
 
 	// Scenarios.
-	var me32, me64, refresh, login, register, mixedMe, mixedLogin Stats
+	var me32, me64, refresh, login, register, mixedMe, mixedLogin, introspect, jwks Stats
 	scenarios := []struct {
 		name string
 		run  func() error
 	}{
 		{"me@32", func() error { me32 = load(meConnsLow).Run(ctx, rs.meJobs(accounts)); return nil }},
 		{"me@64", func() error { me64 = load(meConnsHigh).Run(ctx, rs.meJobs(accounts)); return nil }},
+		{"introspect@32", func() error { introspect = load(meConnsLow).Run(ctx, rs.introspectJobs(accounts)); return nil }},
+		{"jwks@32", func() error { jwks = load(meConnsLow).Run(ctx, rs.jwksJobs()); return nil }},
 		{"refresh", func() error {
 			// Fresh sessions for each attempt: a retry must not replay
 			// the tokens the last one rotated.
@@ -138,7 +140,8 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 
 	rep.QuietWaited, rep.Retried = (o.quietWait - budget).String(), o.retries-retries
 	rep.addRows(results{bare32: bare32, bare64: bare64, pg: pg, me32: me32, me64: me64, refresh: refresh,
-		login: login, register: register, mixedMe: mixedMe, mixedLogin: mixedLogin, other: other}, procs)
+		login: login, register: register, mixedMe: mixedMe, mixedLogin: mixedLogin, other: other,
+		introspect: introspect, jwks: jwks}, procs)
 	return rep, nil
 }
 

@@ -12,6 +12,7 @@ type results struct {
 	me32, me64, refresh Stats
 	login, register     Stats
 	mixedMe, mixedLogin Stats
+	introspect, jwks    Stats
 	other               map[string]float64 // CPU share of other processes, by step
 }
 
@@ -40,6 +41,10 @@ func (rep *Report) addRows(r results, procs int) {
 	me.judge(fmt.Sprintf(">=%.2f, 0 errors", targetMeRatio),
 		me.Ratio >= targetMeRatio && r.me32.ErrorCount() == 0 && r.me32.Requests > 0)
 	me64 := ratio("me", meConnsHigh, r.me64, "bare@"+strconv.Itoa(meConnsHigh), r.bare64.RPS, "me@64")
+	intro := ratio("introspect", meConnsLow, r.introspect, "bare@"+strconv.Itoa(meConnsLow), r.bare32.RPS, "introspect@32")
+	intro.judge(fmt.Sprintf(">=%.2f, 0 errors, all active", targetMeRatio),
+		intro.Ratio >= targetMeRatio && r.introspect.ErrorCount() == 0 && r.introspect.Invalid == 0 && r.introspect.Requests > 0)
+	jwks := ratio("jwks", meConnsLow, r.jwks, "bare@"+strconv.Itoa(meConnsLow), r.bare32.RPS, "jwks@32")
 	ref := ratio("refresh", refreshWorkers, r.refresh, "pgbench", r.pg.TPS, "refresh")
 	ref.judge(fmt.Sprintf(">=%.2f, 0 errors, all valid", targetRefreshRatio), ref.Ratio >= targetRefreshRatio &&
 		r.refresh.ErrorCount() == 0 && r.refresh.Invalid == 0 && r.refresh.Requests > 0)
@@ -60,7 +65,7 @@ func (rep *Report) addRows(r results, procs int) {
 			rep.Memory.HWMKiB, rep.Memory.MaxRSSKiB)}
 	mem.judge(fmt.Sprintf("<%.0f MiB", targetPeakRSSMiB), rep.Memory.PeakMiB < targetPeakRSSMiB)
 
-	rep.Rows = []Row{bare32, bare64, cmp, hash, pg, me, me64, ref, login, reg, mixMe, mixLogin, mem}
+	rep.Rows = []Row{bare32, bare64, cmp, hash, pg, me, me64, intro, jwks, ref, login, reg, mixMe, mixLogin, mem}
 	rep.AllPass = true
 	for _, row := range rep.Rows {
 		rep.AllPass = rep.AllPass && row.Result != "FAIL"
