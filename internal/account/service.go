@@ -212,6 +212,9 @@ func (s *Service) startSession(ctx context.Context, a Account, c Client) (Tokens
 // the refresh token expires when sess says, counted from now.
 func (s *Service) issue(sess Session, refresh string, now time.Time) (Tokens, error) {
 	access, _, err := s.tokens.Issue(sess.AccountUUID, sess.ID)
+	if errors.Is(err, security.ErrKeysUnavailable) {
+		return Tokens{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	if err != nil {
 		return Tokens{}, err
 	}

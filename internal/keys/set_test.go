@@ -233,3 +233,18 @@ func TestSetFollowsTheKeyLifeWithoutWrites(t *testing.T) {
 		t.Fatalf("retired key past its retention: %v, want ErrUnknownKey", err)
 	}
 }
+
+func TestUnloadedSetNeitherSignsNorVerifies(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	s := NewSet(Config{Policy: testPolicy, Store: &memStore{}, Now: clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	j := newTestJWT(t, s, clock)
+	if _, _, err := j.Issue("acct", "sess"); !errors.Is(err, security.ErrKeysUnavailable) {
+		t.Fatalf("Issue before the first load = %v, want ErrKeysUnavailable (a 503, not a 500)", err)
+	}
+	if _, err := j.Verify("a.b.c"); !errors.Is(err, security.ErrTokenInvalid) {
+		t.Fatalf("Verify of garbage before the first load = %v, want ErrTokenInvalid", err)
+	}
+	if err := s.Usable("any"); !errors.Is(err, security.ErrKeysUnavailable) {
+		t.Fatalf("Usable before the first load = %v, want ErrKeysUnavailable", err)
+	}
+}
