@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -117,4 +118,46 @@ func TestKeysCommands(t *testing.T) {
 	if err := run(context.Background(), []string{"accountd", "frobnicate"}, nil, io.Discard); exitCode(err) != 2 {
 		t.Errorf("unknown command: exit %d, want 2", exitCode(err))
 	}
+}
+
+// TestHMACAlgorithmStillWorks runs the original's HS256 setting: SECRET_KEY
+// signs, tokens carry a kid, the JWKS publishes nothing, and the keys
+// command says there is nothing to manage.
+func TestHMACAlgorithmStillWorks(t *testing.T) {
+	env := append(baseEnv(t), "ALGORITHM=HS256")
+	in := start(t, env)
+	c := newClient(t)
+	api := in.URL + "/api/v1/accounts"
+	st, body, _ := c.do("POST", api+"/", "application/json", `{"account_id": "hs.user", "password": "securepass123"}`)
+	wantStatus(t, "register", st, http.StatusCreated, body)
+	st, body, _ = c.do("POST", api+"/token", "application/x-www-form-urlencoded", "username=hs.user&password=securepass123")
+	wantStatus(t, "login", st, http.StatusOK, body)
+	access, _ := body["access_token"].(string)
+	header, _, _ := strings.Cut(access, ".")
+	if !strings.Contains(decodeSegment(t, header), `"alg":"HS256"`) || !strings.Contains(decodeSegment(t, header), `"kid":"hs-`) {
+		t.Fatalf("header = %s, want HS256 with an hs- kid", decodeSegment(t, header))
+	}
+	st, body, _ = c.do("GET", api+"/me", "", "", "Authorization", "Bearer "+access)
+	wantStatus(t, "me", st, http.StatusOK, body)
+	resp, err := http.Get(in.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(raw)) != `{"keys":[]}` {
+		t.Fatalf("JWKS under HS256 = %s, want no keys", raw)
+	}
+	if _, err := keysCmd(t, env, "list"); exitCode(err) != 2 {
+		t.Fatalf("keys list under HS256: exit %d (%v), want 2", exitCode(err), err)
+	}
+}
+
+func decodeSegment(t *testing.T, seg string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		t.Fatalf("decode %q: %v", seg, err)
+	}
+	return string(b)
 }
