@@ -24,7 +24,7 @@ func wantInactive(t *testing.T, what string, r response) {
 
 func TestIntrospection(t *testing.T) {
 	t.Parallel()
-	api := newGuardedAPI(t, guards{origins: []string{"https://app.example"}})
+	api := newTestAPI(t, withOrigins("https://app.example"))
 	other := newTestAPI(t, sharingBackendsWith(api))
 	id := api.newAccount(t, "Introspected")
 	l := api.login(t, id, testPassword)
