@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -286,8 +287,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestLogsHoldNoSecrets(t *testing.T) {
 	t.Parallel()
 	secretKey := randomSecret("secret-key-of-at-least-32-bytes")
+	clientSecret, wrongClientSecret := randomSecret("client"), randomSecret("wrong-client")
 	in := start(t, append(baseEnv(t), "SECRET_KEY="+secretKey, "LOG_FORMAT=json", "LOG_LEVEL=debug",
-		"REFRESH_REUSE_GRACE=0s", "RATE_LIMIT_IP_REQUESTS=5"))
+		"REFRESH_REUSE_GRACE=0s", "RATE_LIMIT_IP_REQUESTS=5", "INTROSPECTION_CLIENTS=logs-client:"+clientSecret))
 	api := in.URL + "/api/v1/accounts"
 	rec := &recorder{secrets: map[string]bool{}}
 	c := newClient(t)
@@ -306,6 +308,12 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		rec.add(tok[strings.LastIndexByte(tok, '.')+1:])
 	}
 	first := c.cookie(in.URL, "refresh_token")
+	// Introspection, by a client with its secret and by one with a wrong one.
+	for secret, want := range map[string]int{clientSecret: http.StatusOK, wrongClientSecret: http.StatusUnauthorized} {
+		st, body, _ = c.do("POST", api+"/introspect", formType, "token="+c.cookie(in.URL, "access_token"),
+			"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("logs-client:"+secret)))
+		wantStatus(t, "introspect", st, want, body)
+	}
 	st, body, _ = c.do("POST", api+"/refresh", "", "")
 	wantStatus(t, "refresh", st, http.StatusOK, body)
 	st, body, _ = c.do("GET", api+"/me", "", "")
@@ -347,7 +355,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 
 	logs := in.Logs.String()
-	secrets := []string{secretKey, password, newPassword, wrongPassword}
+	secrets := []string{secretKey, password, newPassword, wrongPassword, clientSecret, wrongClientSecret}
 	for s := range rec.secrets {
 		secrets = append(secrets, s)
 	}
