@@ -41,12 +41,13 @@ child AS (
 touched AS (
     UPDATE sessions s SET last_used_at = :now, expires_at = used.expires_at, ip_address = :ip, user_agent = :ua
     FROM used WHERE s.id = used.session_id
-    RETURNING s.id, s.account_uuid, s.created_at, s.last_used_at, s.expires_at, s.ip_address, s.user_agent)
+    RETURNING s.id, s.account_uuid, s.created_at, s.last_used_at, s.expires_at, s.ip_address, s.user_agent, s.amr)
 SELECT locked.disabled, locked.ends_at, touched.id IS NOT NULL AS rotated,
        coalesce(touched.id::text, '') AS id, coalesce(touched.account_uuid::text, '') AS account_uuid,
        coalesce(touched.created_at, locked.ends_at) AS created_at,
        coalesce(touched.last_used_at, locked.ends_at) AS last_used_at,
        coalesce(touched.expires_at, locked.ends_at) AS expires_at,
-       coalesce(touched.ip_address, '') AS ip_address, coalesce(touched.user_agent, '') AS user_agent
+       coalesce(touched.ip_address, '') AS ip_address, coalesce(touched.user_agent, '') AS user_agent,
+       coalesce(touched.amr, '{}') AS amr
 FROM locked LEFT JOIN touched ON true;
 \set n :n + 1

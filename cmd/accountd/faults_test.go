@@ -45,14 +45,17 @@ const settle = time.Second
 // rate limit (still kept in Redis) high enough for a load that comes from
 // one address.
 func faultEnv(t *testing.T, extra ...string) []string {
+	// A client whose refresh got a 503 retries with the same token; the
+	// grace must outlast the slowest fault's answer for the retry to get
+	// the child a committed rotation made.
 	return append(append(baseEnv(t), "REQUEST_TIMEOUT="+faultTimeout.String(), "BCRYPT_QUEUE_TIMEOUT=0s",
-		"RATE_LIMIT_IP_REQUESTS=1000000", "LOG_LEVEL=info"), extra...)
+		"REFRESH_REUSE_GRACE="+(3*slowLatency).String(), "RATE_LIMIT_IP_REQUESTS=1000000", "LOG_LEVEL=info"), extra...)
 }
 
 // faultLoad is the load of a fault test: users that keep each other busy
-// for at most a minute.
+// for at most two minutes (the test stops it sooner).
 func faultLoad(users []*loadUser, rec *outcomeLog) loadOptions {
-	return loadOptions{users: users, think: 10 * time.Millisecond, maxRequests: 5000, maxDuration: time.Minute,
+	return loadOptions{users: users, think: 10 * time.Millisecond, maxRequests: 5000, maxDuration: 2 * time.Minute,
 		refreshPct: 30, logoutPct: 8, loginPct: 4, record: rec.add}
 }
 

@@ -85,6 +85,9 @@ type Principal struct {
 	TokenID     string
 	IssuedAt    time.Time // of the access token
 	ExpiresAt   time.Time // of the access token
+	// AMR says how the session was authenticated (RFC 8176), as the access
+	// token carries it; nil for tokens that carry none.
+	AMR []string
 }
 
 // Register creates an account. It returns a *ValidationError for a bad
@@ -161,7 +164,7 @@ func (s *Service) Login(ctx context.Context, accountID, password string, c Clien
 	if a.Disabled {
 		return Tokens{}, ErrAccountDisabled
 	}
-	tokens, err := s.startSession(ctx, a, c)
+	tokens, err := s.startSession(ctx, a, c, []string{MethodPassword})
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -188,14 +191,14 @@ func (s *Service) rehash(ctx context.Context, a Account, password string) {
 // startSession starts a session of a, whose password hash the caller has
 // just verified. A password change that committed since then wins: the
 // login fails with ErrInvalidCredentials.
-func (s *Service) startSession(ctx context.Context, a Account, c Client) (Tokens, error) {
+func (s *Service) startSession(ctx context.Context, a Account, c Client, amr []string) (Tokens, error) {
 	now := s.cfg.Now()
 	sessionID := security.NewID()
 	refresh := security.NewRefreshToken()
 	ends := now.Add(s.cfg.SessionMaxLifetime)
 	refreshTTL := min(s.cfg.RefreshTTL, ends.Sub(now))
 	err := s.sessions.Create(ctx, NewSession{
-		ID: sessionID, AccountUUID: a.UUID, PasswordHash: a.PasswordHash,
+		ID: sessionID, AccountUUID: a.UUID, PasswordHash: a.PasswordHash, AMR: amr,
 		TokenHash: security.HashToken(refresh),
 		Client:    c, CreatedAt: now, ExpiresAt: now.Add(refreshTTL),
 	})
@@ -205,13 +208,15 @@ func (s *Service) startSession(ctx context.Context, a Account, c Client) (Tokens
 	case err != nil:
 		return Tokens{}, fmt.Errorf("create session: %w", err)
 	}
-	return s.issue(Session{ID: sessionID, AccountUUID: a.UUID, CreatedAt: now, ExpiresAt: now.Add(refreshTTL)}, refresh, now)
+	return s.issue(Session{
+		ID: sessionID, AccountUUID: a.UUID, CreatedAt: now, ExpiresAt: now.Add(refreshTTL), AMR: amr,
+	}, refresh, now)
 }
 
 // issue hands out the session's refresh token with a fresh access token;
 // the refresh token expires when sess says, counted from now.
 func (s *Service) issue(sess Session, refresh string, now time.Time) (Tokens, error) {
-	access, _, err := s.tokens.Issue(sess.AccountUUID, sess.ID)
+	access, _, err := s.tokens.Issue(sess.AccountUUID, sess.ID, sess.AMR...)
 	if errors.Is(err, security.ErrKeysUnavailable) {
 		return Tokens{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}

@@ -16,7 +16,20 @@ type Session struct {
 	ExpiresAt time.Time
 	IPAddress string
 	UserAgent string
+	// AMR says how the login that started the session authenticated (RFC
+	// 8176); every access token of the session carries it.
+	AMR []string
 }
+
+// Authentication methods (RFC 8176) that sessions record in AMR.
+const (
+	// MethodPassword is a password.
+	MethodPassword = "pwd"
+	// MethodOTP is a one-time code (TOTP or a recovery code).
+	MethodOTP = "otp"
+	// MethodPasskey is a passkey: a hardware-bound key.
+	MethodPasskey = "hwk"
+)
 
 // Client describes who obtained a refresh token.
 type Client struct {
@@ -38,10 +51,12 @@ type NewSession struct {
 	// while it is still the account's, so that a login racing a password
 	// change cannot outlive the change's revocation of every other session.
 	PasswordHash string
-	TokenHash    []byte
-	Client       Client
-	CreatedAt    time.Time
-	ExpiresAt    time.Time
+	// AMR says how the login authenticated.
+	AMR       []string
+	TokenHash []byte
+	Client    Client
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Rotation asks SessionStore.Rotate to replace a refresh token by its child.

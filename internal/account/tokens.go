@@ -57,7 +57,7 @@ func (s *Service) authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, ErrTokenRevoked
 	}
 	return Principal{AccountUUID: c.Subject, SessionID: c.SessionID, TokenID: c.ID,
-		IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}, nil
+		IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt, AMR: c.AMR}, nil
 }
 
 // Refresh rotates a refresh token: the token is used up and exactly one

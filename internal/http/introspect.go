@@ -30,16 +30,17 @@ type introspectRequest struct {
 // introspectionBody is the RFC 7662 answer; an inactive token shows only
 // "active": false.
 type introspectionBody struct {
-	Active    bool   `json:"active"`
-	Subject   string `json:"sub,omitempty"`
-	SessionID string `json:"sid,omitempty"`
-	TokenID   string `json:"jti,omitempty"`
-	IssuedAt  int64  `json:"iat,omitempty"`
-	ExpiresAt int64  `json:"exp,omitempty"`
-	Issuer    string `json:"iss,omitempty"`
-	Audience  string `json:"aud,omitempty"`
-	TokenType string `json:"token_type,omitempty"`
-	Username  string `json:"username,omitempty"`
+	Active    bool     `json:"active"`
+	Subject   string   `json:"sub,omitempty"`
+	SessionID string   `json:"sid,omitempty"`
+	TokenID   string   `json:"jti,omitempty"`
+	IssuedAt  int64    `json:"iat,omitempty"`
+	ExpiresAt int64    `json:"exp,omitempty"`
+	Issuer    string   `json:"iss,omitempty"`
+	Audience  string   `json:"aud,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Username  string   `json:"username,omitempty"`
+	AMR       []string `json:"amr,omitempty"`
 }
 
 // inactive are the errors that mean a token is not active: anything else
@@ -74,6 +75,7 @@ func handleIntrospect(svc *account.Service, clients IntrospectionClients, log *s
 				Active: true, Subject: in.AccountUUID, SessionID: in.SessionID, TokenID: in.TokenID,
 				IssuedAt: in.IssuedAt.Unix(), ExpiresAt: in.ExpiresAt.Unix(), Issuer: in.Issuer,
 				Audience: in.Audience, TokenType: "access_token", Username: in.Username,
+				AMR: in.AMR,
 			})
 		}
 	})

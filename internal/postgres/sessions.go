@@ -25,7 +25,7 @@ func NewSessionStore(pool *pgxpool.Pool) *SessionStore {
 	return &SessionStore{pool: pool}
 }
 
-const sessionColumns = `s.id, s.account_uuid, s.created_at, s.last_used_at, s.expires_at, s.ip_address, s.user_agent`
+const sessionColumns = `s.id, s.account_uuid, s.created_at, s.last_used_at, s.expires_at, s.ip_address, s.user_agent, s.amr`
 
 const (
 	// createSessionSQL starts a session with its first refresh token in one
@@ -39,8 +39,8 @@ WITH a AS (
     SELECT uuid FROM accounts WHERE uuid = $2 AND password_hash = $7 AND NOT disabled
     FOR SHARE),
 s AS (
-    INSERT INTO sessions (id, account_uuid, created_at, last_used_at, expires_at, ip_address, user_agent)
-    SELECT $1, a.uuid, $3, $3, $4, $5, $6 FROM a
+    INSERT INTO sessions (id, account_uuid, created_at, last_used_at, expires_at, ip_address, user_agent, amr)
+    SELECT $1, a.uuid, $3, $3, $4, $5, $6, $9 FROM a
     RETURNING id)
 INSERT INTO refresh_tokens (session_id, token_hash, ip_address, user_agent, created_at, expires_at)
 SELECT s.id, $8, $5, $6, $3, $4 FROM s`
@@ -94,7 +94,8 @@ SELECT locked.disabled, locked.ends_at, touched.id IS NOT NULL AS rotated,
        coalesce(touched.created_at, locked.ends_at) AS created_at,
        coalesce(touched.last_used_at, locked.ends_at) AS last_used_at,
        coalesce(touched.expires_at, locked.ends_at) AS expires_at,
-       coalesce(touched.ip_address, '') AS ip_address, coalesce(touched.user_agent, '') AS user_agent
+       coalesce(touched.ip_address, '') AS ip_address, coalesce(touched.user_agent, '') AS user_agent,
+       coalesce(touched.amr, '{}') AS amr
 FROM locked LEFT JOIN touched ON true`
 
 	tokenStateSQL = `
@@ -121,6 +122,7 @@ type sessionRow struct {
 	ExpiresAt   time.Time `db:"expires_at"`
 	IPAddress   string    `db:"ip_address"`
 	UserAgent   string    `db:"user_agent"`
+	AMR         []string  `db:"amr"`
 }
 
 func (r sessionRow) toSession() account.Session {
@@ -132,6 +134,7 @@ func (r sessionRow) toSession() account.Session {
 		ExpiresAt:   r.ExpiresAt.UTC(),
 		IPAddress:   r.IPAddress,
 		UserAgent:   r.UserAgent,
+		AMR:         r.AMR,
 	}
 }
 
@@ -180,7 +183,7 @@ type tokenStateRow struct {
 // account.ErrNotFound otherwise.
 func (s *SessionStore) Create(ctx context.Context, ns account.NewSession) error {
 	tag, err := s.pool.Exec(ctx, createSessionSQL, ns.ID, ns.AccountUUID, ns.CreatedAt, ns.ExpiresAt,
-		ns.Client.IPAddress, ns.Client.UserAgent, ns.PasswordHash, ns.TokenHash)
+		ns.Client.IPAddress, ns.Client.UserAgent, ns.PasswordHash, ns.TokenHash, amrOrPassword(ns.AMR))
 	if err != nil {
 		return translate("create session", err)
 	}
@@ -260,4 +263,13 @@ func (s *SessionStore) ByTokenHash(ctx context.Context, hash []byte, now time.Ti
 		return account.RefreshToken{}, translate("find refresh token", err)
 	}
 	return row.toRefreshToken(), nil
+}
+
+// amrOrPassword is the amr a session is stored with: a login that names
+// no method was a password login.
+func amrOrPassword(amr []string) []string {
+	if len(amr) == 0 {
+		return []string{account.MethodPassword}
+	}
+	return amr
 }

@@ -35,10 +35,14 @@ type Claims struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	KeyID     string // kid of the key that signed it
+	// AMR lists how the session's holder authenticated (RFC 8176: "pwd",
+	// "otp", "hwk"); nil when the token carries none.
+	AMR []string
 }
 
 type jwtClaims struct {
-	SessionID string `json:"sid"`
+	SessionID string   `json:"sid"`
+	AMR       []string `json:"amr,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -155,8 +159,8 @@ func (j *JWT) Issuer() string { return j.issuer }
 func (j *JWT) Audience() string { return j.audience }
 
 // Issue returns a signed access token for the account and session, and its
-// claims.
-func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
+// claims; amr, when given, says how the session was authenticated.
+func (j *JWT) Issue(subject, sessionID string, amr ...string) (string, Claims, error) {
 	sk, err := j.keys.Signing()
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("sign access token: %w", err)
@@ -164,10 +168,10 @@ func (j *JWT) Issue(subject, sessionID string) (string, Claims, error) {
 	now := j.now().Truncate(time.Second)
 	c := Claims{
 		Subject: subject, SessionID: sessionID, ID: NewID(), IssuedAt: now, ExpiresAt: now.Add(j.ttl),
-		KeyID: sk.ID,
+		KeyID: sk.ID, AMR: amr,
 	}
 	rc := jwtClaims{
-		SessionID: sessionID,
+		SessionID: sessionID, AMR: amr,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    j.issuer,
 			Subject:   subject,
@@ -246,6 +250,6 @@ func (j *JWT) verify(token string, now time.Time) (Claims, error) {
 	kid, _ := t.Header["kid"].(string)
 	return Claims{
 		Subject: rc.Subject, SessionID: rc.SessionID, ID: rc.ID,
-		IssuedAt: rc.IssuedAt.Time, ExpiresAt: rc.ExpiresAt.Time, KeyID: kid,
+		IssuedAt: rc.IssuedAt.Time, ExpiresAt: rc.ExpiresAt.Time, KeyID: kid, AMR: rc.AMR,
 	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accountd/accountd/internal/account"
@@ -66,6 +67,7 @@ func (s *SessionStore) Create(_ context.Context, ns account.NewSession) error {
 	s.db.sessions[id] = &sessionRow{Session: account.Session{
 		ID: id, AccountUUID: accountUUID, CreatedAt: created, LastUsedAt: created,
 		ExpiresAt: dbTime(ns.ExpiresAt), IPAddress: ns.Client.IPAddress, UserAgent: ns.Client.UserAgent,
+		AMR: amrOrPassword(ns.AMR),
 	}}
 	s.db.tokens[string(ns.TokenHash)] = &tokenRow{sessionID: id, expiresAt: dbTime(ns.ExpiresAt)}
 	return nil
@@ -141,4 +143,13 @@ func (d *db) refreshToken(t *tokenRow) account.RefreshToken {
 		SessionID: t.sessionID, AccountUUID: d.sessions[t.sessionID].AccountUUID,
 		UsedAt: t.usedAt, ChildSealed: bytes.Clone(t.childSealed),
 	}
+}
+
+// amrOrPassword is the amr a session is stored with, as the PostgreSQL
+// store does: a login that names no method was a password login.
+func amrOrPassword(amr []string) []string {
+	if len(amr) == 0 {
+		return []string{account.MethodPassword}
+	}
+	return slices.Clone(amr)
 }
