@@ -104,6 +104,11 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stdout)
+	breachedList, closeBreached, err := openBreached(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeBreached()
 
 	startCtx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
@@ -126,7 +131,8 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	defer stopMetrics()
 
 	hasher, err := security.NewHasher(cfg.BcryptCost, hashSlots(),
-		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met))
+		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met),
+		security.WithAlgorithm(cfg.PasswordHash), security.WithArgon2(cfg.Argon2Params()))
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
 	}
@@ -144,6 +150,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	defer stopView()
 	in := app.New(viewCtx, deps, account.Config{
 		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, Limits: limits(cfg), Observer: met,
+		Breached: breachedList,
 	})
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
 	warnInsecureCookies(cfg, proxies, log)
