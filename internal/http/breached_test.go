@@ -63,6 +63,7 @@ func TestBreachedPasswordsRefused(t *testing.T) {
 	t.Parallel()
 	const listed = "correct horse battery staple"
 	api := newTestAPI(t, withBreached(openBreachedList(t, listed, "password123", "letmein-please")))
+	api.client.Transport = newContract(t, api.client.Transport) // the 422s are as documented
 	id := newAccountID("Pwned")
 
 	r := api.do(t, http.MethodPost, accountsPath+"/", map[string]string{"account_id": id, "password": listed})
