@@ -18,13 +18,14 @@ type runningService struct {
 	rssDone  chan struct{} // closed when the sampling has stopped
 	dir      string
 	settings []string // the settings worth printing with the results
+	prefix   string   // REDIS_KEY_PREFIX
 }
 
 // startAccountd starts `accountd serve` on a free loopback port with
 // production settings (see serviceEnv.environ), waits for /livez, and starts
 // sampling its RSS. It runs in an empty temporary directory so that no .env
-// file changes its settings.
-func startAccountd(ctx context.Context, o options, dbURL, redisPrefix string) (*runningService, error) {
+// file changes its settings. extra are settings of one scenario.
+func startAccountd(ctx context.Context, o options, dbURL, redisPrefix string, extra ...string) (*runningService, error) {
 	bin, err := filepath.Abs(o.accountd)
 	if err != nil {
 		return nil, err
@@ -34,7 +35,7 @@ func startAccountd(ctx context.Context, o options, dbURL, redisPrefix string) (*
 		return nil, err
 	}
 	se := serviceEnv{DatabaseURL: dbURL, RedisURL: o.redisURL, RedisPrefix: redisPrefix,
-		BcryptCost: o.bcryptCost, HTTPAddr: addr}
+		BcryptCost: o.bcryptCost, HTTPAddr: addr, Extra: extra}
 	env, limitersOff, err := se.environ()
 	if err != nil {
 		return nil, err
@@ -51,9 +52,9 @@ func startAccountd(ctx context.Context, o options, dbURL, redisPrefix string) (*
 	rs := &runningService{
 		service: service{base: "http://" + addr, password: "bench-password-" + randomHex(4),
 			prefix: "b" + randomHex(4)},
-		proc: p, rss: &rssSampler{}, dir: dir,
-		settings: append([]string{"BCRYPT_COST=" + strconv.Itoa(o.bcryptCost), "LOG_LEVEL=warn",
-			"REDIS_URL=" + o.redisURL, "REDIS_KEY_PREFIX=" + redisPrefix}, limitersOff...),
+		proc: p, rss: &rssSampler{}, dir: dir, prefix: redisPrefix,
+		settings: append(append([]string{"BCRYPT_COST=" + strconv.Itoa(o.bcryptCost), "LOG_LEVEL=warn",
+			"REDIS_URL=" + o.redisURL, "REDIS_KEY_PREFIX=" + redisPrefix}, limitersOff...), extra...),
 	}
 	if err := p.waitReady(ctx, rs.base+"/livez", time.Minute); err != nil {
 		rs.stop()

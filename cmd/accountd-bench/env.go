@@ -41,6 +41,8 @@ type serviceEnv struct {
 	RedisPrefix string
 	BcryptCost  int
 	HTTPAddr    string
+	// Extra are settings of one scenario, e.g. PASSWORD_HASH=argon2id.
+	Extra []string
 }
 
 // configVars returns the names of every variable config.Config reads.
@@ -79,6 +81,7 @@ func (s serviceEnv) environ() (env, limitersOff []string, err error) {
 		"LOG_LEVEL=warn",
 		"LOG_FORMAT=json",
 	)
+	env = append(env, s.Extra...)
 	for _, name := range known {
 		if off, ok := limiterOff[name]; ok {
 			env = append(env, name+"="+off)

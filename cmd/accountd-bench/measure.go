@@ -137,11 +137,16 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	if rep.Memory, err = rs.memory(); err != nil {
 		return nil, err
 	}
+	ar, err := measureArgon2(ctx, o, rs, dbURL, load, step)
+	if err != nil {
+		return nil, err
+	}
+	rep.Argon2Compare, rep.Argon2Memory = ar.compare, ar.memory
 
 	rep.QuietWaited, rep.Retried = (o.quietWait - budget).String(), o.retries-retries
 	rep.addRows(results{bare32: bare32, bare64: bare64, pg: pg, me32: me32, me64: me64, refresh: refresh,
 		login: login, register: register, mixedMe: mixedMe, mixedLogin: mixedLogin, other: other,
-		introspect: introspect, jwks: jwks}, procs)
+		introspect: introspect, jwks: jwks, argon2Login: ar.login}, procs)
 	return rep, nil
 }
 

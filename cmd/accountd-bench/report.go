@@ -63,6 +63,8 @@ type Report struct {
 	Pgbench       *PgbenchResult `json:"pgbench,omitempty"`
 	BcryptCompare float64        `json:"bcrypt_compares_per_s"`
 	BcryptHash    float64        `json:"bcrypt_hashes_per_s"`
+	Argon2Compare float64        `json:"argon2id_compares_per_s"`
+	Argon2Memory  Memory         `json:"argon2id_memory"` // of the PASSWORD_HASH=argon2id instance
 	Rows          []Row          `json:"rows"`
 	Memory        Memory         `json:"memory"`
 	AllPass       bool           `json:"all_targets_met"`
@@ -135,7 +137,7 @@ func (rep *Report) Print(w io.Writer) {
 			conns = strconv.Itoa(r.Conns)
 		}
 		other := "-"
-		if r.Scenario != "accountd peak RSS" {
+		if !strings.HasSuffix(r.Scenario, "peak RSS") {
 			other = fmt.Sprintf("%.0f%%", r.OtherCPU)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, conns, rate, p50, p90, p99,

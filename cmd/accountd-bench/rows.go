@@ -13,6 +13,7 @@ type results struct {
 	login, register     Stats
 	mixedMe, mixedLogin Stats
 	introspect, jwks    Stats
+	argon2Login         Stats
 	other               map[string]float64 // CPU share of other processes, by step
 }
 
@@ -64,8 +65,16 @@ func (rep *Report) addRows(r results, procs int) {
 		Note: fmt.Sprintf("VmHWM %d KiB at the end; largest VmRSS sampled every 100ms %d KiB",
 			rep.Memory.HWMKiB, rep.Memory.MaxRSSKiB)}
 	mem.judge(fmt.Sprintf("<%.0f MiB", targetPeakRSSMiB), rep.Memory.PeakMiB < targetPeakRSSMiB)
+	a2cmp := baseRow("argon2id compare", procs, nil, rep.Argon2Compare, "argon2id")
+	a2cmp.Note = "baseline: argon2.IDKey/s at accountd's defaults (19 MiB, t=2, p=1) on GOMAXPROCS goroutines"
+	a2login := ratio("login argon2id", 2*procs, r.argon2Login, "argon2id compare", rep.Argon2Compare, "login argon2id")
+	a2login.judge(fmt.Sprintf(">=%.2f", targetLoginRatio), a2login.Ratio >= targetLoginRatio)
+	a2login.Note = "a second accountd with PASSWORD_HASH=argon2id (default parameters) on the same database"
+	a2mem := Row{Scenario: "argon2id peak RSS", Measured: fmt.Sprintf("%.1f MiB", rep.Argon2Memory.PeakMiB), Result: "-",
+		Note: "of the PASSWORD_HASH=argon2id accountd: each hash allocates 19 MiB, at most one per CPU at once"}
 
-	rep.Rows = []Row{bare32, bare64, cmp, hash, pg, me, me64, intro, jwks, ref, login, reg, mixMe, mixLogin, mem}
+	rep.Rows = []Row{bare32, bare64, cmp, hash, pg, me, me64, intro, jwks, ref, login, reg, mixMe, mixLogin, mem,
+		a2cmp, a2login, a2mem}
 	rep.AllPass = true
 	for _, row := range rep.Rows {
 		rep.AllPass = rep.AllPass && row.Result != "FAIL"

@@ -94,6 +94,11 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stdout)
+	breachedList, closeBreached, err := openBreached(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeBreached()
 
 	startCtx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
@@ -116,7 +121,8 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	defer stopMetrics()
 
 	hasher, err := security.NewHasher(cfg.BcryptCost, hashSlots(),
-		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met))
+		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met),
+		security.WithAlgorithm(cfg.PasswordHash), security.WithArgon2(cfg.Argon2Params()))
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
 	}
@@ -135,7 +141,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	}
 	in := app.New(viewCtx, deps, account.Config{
 		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, SessionMaxLifetime: cfg.SessionMaxLifetime,
-		Limits: limits(cfg), Observer: met,
+		Limits: limits(cfg), Observer: met, Breached: breachedList,
 	})
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
 	warnInsecureCookies(cfg, proxies, log)

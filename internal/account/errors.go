@@ -51,7 +51,14 @@ type FieldError struct {
 // ValidationError lists what is wrong with an input.
 type ValidationError struct {
 	Fields []FieldError
+	// Code is the stable code of the whole error when it is more telling
+	// than the default, validation_error (e.g. CodePasswordBreached).
+	Code string
 }
+
+// CodePasswordBreached is the code, and the field error type, of a new
+// password that is in the list of breached passwords.
+const CodePasswordBreached = "password_breached"
 
 func (e *ValidationError) Error() string {
 	msgs := make([]string, len(e.Fields))

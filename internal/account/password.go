@@ -56,7 +56,8 @@ func (s *Service) confirmPassword(ctx context.Context, a Account, password strin
 
 // ChangePassword replaces the caller's password and revokes every other
 // session of the account, in one transaction; the caller's session goes on.
-// It returns a *ValidationError for an unacceptable new password,
+// It returns a *ValidationError for an unacceptable new password (code
+// CodePasswordBreached for one in the list of breached passwords),
 // ErrInvalidPassword when the old one is wrong (counted like a failed login)
 // or was changed meanwhile, and ErrPasswordUnchanged when they are equal.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPassword, newPassword string, c Client) error {
@@ -67,6 +68,9 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPassword, 
 	var v ValidationError
 	checkPassword(&v, "new_password", newPassword, a.AccountID)
 	if err := v.orNil(); err != nil {
+		return err
+	}
+	if err := s.checkBreached(ctx, "new_password", newPassword); err != nil {
 		return err
 	}
 	if err := s.confirmPassword(ctx, a, oldPassword, c); err != nil {

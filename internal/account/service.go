@@ -31,6 +31,9 @@ type Config struct {
 	// Observer is told the outcome of logins, refreshes and revocations,
 	// for metrics; nil ignores them.
 	Observer Observer
+	// Breached is the list of breached passwords that new passwords must
+	// not be in; nil turns the check off.
+	Breached BreachedPasswords
 }
 
 // Service carries out the account use cases on top of the stores.
@@ -91,12 +94,16 @@ type Principal struct {
 }
 
 // Register creates an account. It returns a *ValidationError for a bad
-// account id or password and ErrAccountExists when the id is taken.
+// account id or password (code CodePasswordBreached for a password in the
+// list of breached passwords) and ErrAccountExists when the id is taken.
 func (s *Service) Register(ctx context.Context, accountID, password string) (Account, error) {
 	var v ValidationError
 	checkAccountID(&v, "account_id", accountID)
 	checkPassword(&v, "password", password, accountID)
 	if err := v.orNil(); err != nil {
+		return Account{}, err
+	}
+	if err := s.checkBreached(ctx, "password", password); err != nil {
 		return Account{}, err
 	}
 	hash, err := s.hash(ctx, password)

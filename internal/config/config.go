@@ -45,6 +45,18 @@ type Config struct {
 	JWTIssuer              string        `env:"JWT_ISSUER"` // unset: PUBLIC_URL, else "accountd"
 	JWTAudience            string        `env:"JWT_AUDIENCE"`
 	BcryptCost             int           `env:"BCRYPT_COST" envDefault:"12"`
+	// PasswordHash is the algorithm of new password hashes: bcrypt or
+	// argon2id. Hashes of the other kind still work and are re-hashed at
+	// the next good login.
+	PasswordHash    string `env:"PASSWORD_HASH" envDefault:"bcrypt"`
+	Argon2Memory    KiB    `env:"ARGON2_MEMORY" envDefault:"19MiB"`
+	Argon2Time      int    `env:"ARGON2_TIME" envDefault:"2"`
+	Argon2Threads   int    `env:"ARGON2_THREADS" envDefault:"1"`
+	Argon2MaxMemory KiB    `env:"ARGON2_MAX_MEMORY" envDefault:"256MiB"`
+	// BreachedPasswordsFile is a sorted Have I Been Pwned SHA1HEX:COUNT
+	// file whose passwords new passwords must not be; empty turns the check
+	// off.
+	BreachedPasswordsFile string `env:"BREACHED_PASSWORDS_FILE"`
 
 	// Signing keys and verification by other services.
 	JWKSMaxAge           time.Duration `env:"JWKS_MAX_AGE" envDefault:"10m"`
@@ -90,6 +102,14 @@ type Config struct {
 
 // AccessTTL is the lifetime of access tokens.
 func (c Config) AccessTTL() time.Duration { return time.Duration(c.AccessTokenExpire) * time.Minute }
+
+// Argon2Params are the argon2id settings of ARGON2_*.
+func (c Config) Argon2Params() security.Argon2Params {
+	return security.Argon2Params{
+		Memory: uint32(c.Argon2Memory), Time: uint32(c.Argon2Time), //nolint:gosec // G115: validated ranges
+		Threads: uint8(c.Argon2Threads), MaxMemory: uint64(c.Argon2MaxMemory), //nolint:gosec // G115: validated ranges
+	}
+}
 
 // RefreshTTL is the lifetime of refresh tokens.
 func (c Config) RefreshTTL() time.Duration {
@@ -155,6 +175,9 @@ func explain(err error) error {
 	var pe env.ParseError
 	if errors.As(agg.Errors[0], &pe) {
 		if f, ok := reflect.TypeFor[Config]().FieldByName(pe.Name); ok {
+			if f.Type == reflect.TypeFor[KiB]() {
+				return fmt.Errorf("%s: %w", f.Tag.Get("env"), pe.Err) // says what a size looks like
+			}
 			return fmt.Errorf("%s: not a valid %s", f.Tag.Get("env"), pe.Type)
 		}
 	}
@@ -179,6 +202,12 @@ func (c Config) validate() error {
 		{"SESSION_MAX_LIFETIME", c.SessionMaxLifetime >= 0, "a duration, 0 for no limit"},
 		{"JWT_ISSUER", c.JWTIssuer != "", "a non-empty issuer"},
 		{"BCRYPT_COST", c.BcryptCost >= 4 && c.BcryptCost <= 31, "a bcrypt cost from 4 to 31"},
+		{"PASSWORD_HASH", oneOf(c.PasswordHash, security.Bcrypt, security.Argon2id), "bcrypt or argon2id"},
+		{"ARGON2_THREADS", c.Argon2Threads >= 1 && c.Argon2Threads <= 255, "a count of lanes from 1 to 255"},
+		{"ARGON2_TIME", c.Argon2Time >= 1 && c.Argon2Time <= 1000, "a number of passes from 1 to 1000"},
+		{"ARGON2_MEMORY", c.Argon2Memory >= KiB(8*max(c.Argon2Threads, 1)) && c.Argon2Memory <= 4<<20,
+			fmt.Sprintf("a size from %dKiB (8KiB per lane) to 4GiB, such as 19MiB", 8*max(c.Argon2Threads, 1))},
+		{"ARGON2_MAX_MEMORY", c.Argon2MaxMemory >= c.Argon2Memory, "a size no smaller than ARGON2_MEMORY, such as 256MiB"},
 		{"HTTP_ADDR", c.HTTPAddr != "", "a listen address such as :8000"},
 		{"REQUEST_TIMEOUT", c.RequestTimeout > 0, "a positive duration"},
 		{"SHUTDOWN_TIMEOUT", c.ShutdownTimeout > 0, "a positive duration"},

@@ -148,5 +148,9 @@ func writeValidation(w http.ResponseWriter, where string, verr *account.Validati
 		}
 		items = append(items, validationItem{Type: f.Type, Loc: loc, Msg: f.Message})
 	}
-	writeJSON(w, http.StatusUnprocessableEntity, validationBody{Detail: items, Code: "validation_error"})
+	code := verr.Code
+	if code == "" {
+		code = "validation_error"
+	}
+	writeJSON(w, http.StatusUnprocessableEntity, validationBody{Detail: items, Code: code})
 }

@@ -197,6 +197,8 @@ type apiOptions struct {
 	metrics        accounthttp.RequestObserver
 	requestTimeout time.Duration
 	tokens         func(*app.TokenConfig)
+	hasherOpts     []security.HasherOption
+	breached       account.BreachedPasswords
 }
 
 type apiOption func(*apiOptions)
@@ -256,6 +258,18 @@ func withHashSlots(n int) apiOption { return func(o *apiOptions) { o.hashSlots =
 // withQueueTimeout sets BCRYPT_QUEUE_TIMEOUT.
 func withQueueTimeout(d time.Duration) apiOption { return func(o *apiOptions) { o.queueTimeout = d } }
 
+// withArgon2 sets PASSWORD_HASH=argon2id with the settings of p.
+func withArgon2(p security.Argon2Params) apiOption {
+	return func(o *apiOptions) {
+		o.hasherOpts = append(o.hasherOpts, security.WithAlgorithm(security.Argon2id), security.WithArgon2(p))
+	}
+}
+
+// withBreached sets the list of breached passwords (BREACHED_PASSWORDS_FILE).
+func withBreached(list account.BreachedPasswords) apiOption {
+	return func(o *apiOptions) { o.breached = list }
+}
+
 // withTLS serves the instance over https.
 func withTLS() apiOption { return func(o *apiOptions) { o.tls = true } }
 
@@ -313,7 +327,8 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 		a.rdb, a.prefix = redistest.New(t)
 	}
 
-	hasher, err := security.NewHasher(o.bcryptCost, o.hashSlots, security.WithQueueTimeout(o.queueTimeout))
+	hasher, err := security.NewHasher(o.bcryptCost, o.hashSlots,
+		append([]security.HasherOption{security.WithQueueTimeout(o.queueTimeout)}, o.hasherOpts...)...)
 	if err != nil {
 		t.Fatalf("NewHasher: %v", err)
 	}
@@ -328,7 +343,7 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	deps.Tokens = a.tokens.JWT
 	in := startInstance(t, deps, account.Config{
 		RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now, Limits: o.limits,
-		SessionMaxLifetime: o.sessionLife,
+		SessionMaxLifetime: o.sessionLife, Breached: o.breached,
 	})
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
 		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies, Metrics: o.metrics,

@@ -8,11 +8,19 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/semaphore"
 )
 
 // MaxPasswordBytes is bcrypt's input limit; longer passwords are refused,
-// never silently truncated.
+// never silently truncated. It is the limit with argon2id too, so that
+// which algorithm runs never changes which passwords are accepted.
 const MaxPasswordBytes = 72
+
+// Algorithms a Hasher makes new hashes with.
+const (
+	Bcrypt   = "bcrypt"
+	Argon2id = "argon2id"
+)
 
 // ErrMismatch is returned by Hasher.Compare when the password is wrong.
 var ErrMismatch = errors.New("password does not match")
@@ -21,21 +29,37 @@ var ErrMismatch = errors.New("password does not match")
 // ended.
 var ErrBusy = errors.New("password hashing is saturated")
 
-// Hasher hashes and checks passwords with bcrypt. At most a fixed number of
-// bcrypt computations run at once, so a flood of logins queues here instead
-// of starving the rest of the service.
+// ErrPasswordTooLong is returned by Hasher.Hash for a password of more than
+// MaxPasswordBytes bytes.
+var ErrPasswordTooLong = bcrypt.ErrPasswordTooLong
+
+// Hasher hashes passwords with bcrypt or argon2id and checks them against
+// hashes of either kind, told apart by their prefix. At most a fixed number
+// of hash computations run at once, so a flood of logins queues here instead
+// of starving the rest of the service; argon2id computations are further
+// bounded by the memory they use together.
 type Hasher struct {
-	cost  int
-	slots chan struct{}
-	dummy []byte
+	algorithm string
+	cost      int
+	argon2    Argon2Params
+	slots     chan struct{}
+	// memory holds the KiB of the argon2id computations that run, up to
+	// argon2.MaxMemory.
+	memory *semaphore.Weighted
+	// dummy is what an unknown account is compared against: a hash of the
+	// algorithm and settings of new hashes.
+	dummy stored
 	// queueTimeout bounds the wait for a slot; 0 waits as long as the
 	// context allows.
 	queueTimeout time.Duration
-	// compares counts every bcrypt comparison, for tests and metrics.
+	// compares counts every comparison, for tests and metrics.
 	compares atomic.Int64
-	// observer, when set, is told about queue waits and bcrypt durations.
+	// argon2InUse and argon2Peak are the KiB of the argon2id computations
+	// running now and at most at once, for tests of the memory bound.
+	argon2InUse, argon2Peak atomic.Int64
+	// observer, when set, is told about queue waits and hash durations.
 	observer HashObserver
-	// bg runs the bcrypt computations at a low OS priority.
+	// bg runs the hash computations at a low OS priority.
 	bg *background
 }
 
@@ -50,80 +74,190 @@ func WithQueueTimeout(d time.Duration) HasherOption {
 	return func(h *Hasher) { h.queueTimeout = max(d, 0) }
 }
 
-// NewHasher returns a Hasher that hashes at cost and runs at most slots
-// bcrypt computations at once.
+// WithAlgorithm makes the Hasher make new hashes with algorithm, Bcrypt
+// (the default) or Argon2id. Hashes of the other kind are still checked,
+// and NeedsRehash reports them.
+func WithAlgorithm(algorithm string) HasherOption {
+	return func(h *Hasher) { h.algorithm = algorithm }
+}
+
+// WithArgon2 sets the argon2id parameters (DefaultArgon2Params unless
+// set): those of new hashes when the algorithm is Argon2id, and the memory
+// bound of every argon2id computation whatever the algorithm.
+func WithArgon2(p Argon2Params) HasherOption {
+	return func(h *Hasher) { h.argon2 = p }
+}
+
+// NewHasher returns a Hasher that makes bcrypt hashes at cost (or argon2id
+// ones, see WithAlgorithm) and runs at most slots hash computations at once.
 func NewHasher(cost, slots int, opts ...HasherOption) (*Hasher, error) {
-	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
-		return nil, fmt.Errorf("bcrypt cost %d is outside %d..%d", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	h := &Hasher{algorithm: Bcrypt, cost: cost, argon2: DefaultArgon2Params, bg: newBackground()}
+	for _, o := range opts {
+		o(h)
 	}
-	if slots < 1 {
-		slots = 1
+	if err := checkBcryptCost(cost); err != nil {
+		return nil, err
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("accountd dummy password"), cost)
+	if err := h.argon2.check(); err != nil {
+		return nil, err
+	}
+	if h.algorithm != Bcrypt && h.algorithm != Argon2id {
+		return nil, fmt.Errorf("password hash algorithm %q is neither %s nor %s", h.algorithm, Bcrypt, Argon2id)
+	}
+	h.slots = make(chan struct{}, max(slots, 1))
+	h.memory = semaphore.NewWeighted(int64(h.argon2.MaxMemory)) //nolint:gosec // G115: check keeps it under argon2MaxMaxMemory
+	dummy, err := h.generate([]byte("accountd dummy password"))
 	if err != nil {
 		return nil, fmt.Errorf("make dummy hash: %w", err)
 	}
-	h := &Hasher{cost: cost, slots: make(chan struct{}, slots), dummy: dummy, bg: newBackground()}
-	for _, o := range opts {
-		o(h)
+	if h.dummy, err = parseStored(dummy); err != nil {
+		return nil, fmt.Errorf("read dummy hash: %w", err)
 	}
 	return h, nil
 }
 
-// Cost returns the bcrypt cost new hashes are made with.
+// Algorithm returns the algorithm new hashes are made with.
+func (h *Hasher) Algorithm() string { return h.algorithm }
+
+// Cost returns the bcrypt cost new bcrypt hashes are made with.
 func (h *Hasher) Cost() int { return h.cost }
 
-// Compares returns how many bcrypt comparisons the Hasher has made.
+// Argon2 returns the argon2id parameters of the Hasher.
+func (h *Hasher) Argon2() Argon2Params { return h.argon2 }
+
+// Compares returns how many comparisons the Hasher has made.
 func (h *Hasher) Compares() int64 { return h.compares.Load() }
 
-// Hash returns the bcrypt hash of password. It returns ErrBusy when no slot
-// frees up before ctx ends.
+// Argon2PeakMemory returns the most KiB that argon2id computations of the
+// Hasher have used at once.
+func (h *Hasher) Argon2PeakMemory() uint64 { return uint64(h.argon2Peak.Load()) } //nolint:gosec // G115: never negative
+
+// Hash returns the hash of password with the Hasher's algorithm, in the
+// form NeedsRehash and Compare read. It returns ErrPasswordTooLong for a
+// password of more than MaxPasswordBytes and ErrBusy when no slot frees up
+// before ctx ends.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if len(password) > MaxPasswordBytes {
-		return "", bcrypt.ErrPasswordTooLong
+		return "", ErrPasswordTooLong
 	}
-	done, err := h.slot(ctx, OpHash)
+	var memory uint32
+	if h.algorithm == Argon2id {
+		memory = h.argon2.Memory
+	}
+	done, err := h.slot(ctx, OpHash, memory)
 	if err != nil {
 		return "", err
 	}
 	defer done()
-	var b []byte
-	h.bg.run(func() { b, err = bcrypt.GenerateFromPassword([]byte(password), h.cost) })
+	var s string
+	h.bg.run(func() { s, err = h.generate([]byte(password)) })
+	return s, err
+}
+
+// generate hashes password with the Hasher's algorithm, on the caller's
+// thread, without a slot.
+func (h *Hasher) generate(password []byte) (string, error) {
+	if h.algorithm == Argon2id {
+		var a argon2Hash
+		h.trackArgon2(h.argon2.Memory, func() { a = newArgon2Hash(h.argon2, password) })
+		return a.String(), nil
+	}
+	b, err := bcrypt.GenerateFromPassword(password, h.cost)
 	if err != nil {
 		return "", fmt.Errorf("bcrypt: %w", err)
 	}
 	return string(b), nil
 }
 
-// Compare checks password against hash. It returns ErrMismatch for a wrong
-// password and ErrBusy when no slot frees up before ctx ends. An empty hash
-// is compared against a dummy hash of the same cost, so that an unknown
-// account costs as much time as a known one.
+// Compare checks password against hash, bcrypt or argon2id. It returns
+// ErrMismatch for a wrong password, ErrMalformedHash for a hash of neither
+// kind, and ErrBusy when no slot frees up before ctx ends. An empty hash is
+// compared against a dummy hash of the algorithm and settings of new hashes,
+// so that an unknown account costs as much time as a known one.
 func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
-	done, err := h.slot(ctx, OpCompare)
+	s := h.dummy
+	if hash != "" {
+		var err error
+		if s, err = parseStored(hash); err != nil {
+			return err
+		}
+	}
+	done, err := h.slot(ctx, OpCompare, s.memory())
 	if err != nil {
 		return err
 	}
 	defer done()
 	h.compares.Add(1)
+	h.bg.run(func() { err = h.verify(s, []byte(password)) })
 	if hash == "" {
-		h.bg.run(func() { _ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password)) })
 		return ErrMismatch
 	}
-	h.bg.run(func() { err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) })
+	return err
+}
+
+// NeedsRehash reports whether hash was made with another algorithm or other
+// settings than new hashes are.
+func (h *Hasher) NeedsRehash(hash string) bool {
+	if h.algorithm == Argon2id {
+		a, err := parseArgon2(hash)
+		return err != nil || !a.current(h.argon2)
+	}
+	return !isBcrypt(hash) || bcryptCost(hash) != h.cost
+}
+
+// stored is a stored hash of either kind, read.
+type stored struct {
+	bcrypt string
+	argon2 *argon2Hash
+}
+
+// parseStored reads a stored hash by its prefix.
+func parseStored(hash string) (stored, error) {
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
-		return ErrMismatch
+	case isBcrypt(hash):
+		return stored{bcrypt: hash}, nil
+	case isArgon2id(hash):
+		a, err := parseArgon2(hash)
+		if err != nil {
+			return stored{}, err
+		}
+		return stored{argon2: &a}, nil
 	default:
-		return fmt.Errorf("bcrypt: %w", err)
+		return stored{}, fmt.Errorf("%w: neither bcrypt nor argon2id", ErrMalformedHash)
 	}
 }
 
-// NeedsRehash reports whether hash was made with another cost than the
-// Hasher's.
-func (h *Hasher) NeedsRehash(hash string) bool {
-	cost, err := bcrypt.Cost([]byte(hash))
-	return err != nil || cost != h.cost
+// memory is the KiB of memory that checking a password against s uses,
+// beside bcrypt's few KiB.
+func (s stored) memory() uint32 {
+	if s.argon2 != nil {
+		return s.argon2.memory
+	}
+	return 0
 }
+
+// verify checks password against s: ErrMismatch when it is wrong.
+func (h *Hasher) verify(s stored, password []byte) error {
+	if s.argon2 == nil {
+		return compareBcrypt(s.bcrypt, password)
+	}
+	ok := false
+	h.trackArgon2(s.argon2.memory, func() { ok = s.argon2.matches(password) })
+	if !ok {
+		return ErrMismatch
+	}
+	return nil
+}
+
+// trackArgon2 runs f, an argon2id computation with memory KiB, keeping
+// count of the memory such computations use at once.
+func (h *Hasher) trackArgon2(memory uint32, f func()) {
+	n := h.argon2InUse.Add(int64(memory))
+	defer h.argon2InUse.Add(-int64(memory))
+	for peak := h.argon2Peak.Load(); n > peak && !h.argon2Peak.CompareAndSwap(peak, n); peak = h.argon2Peak.Load() {
+	}
+	f()
+}
+
+// isArgon2 reports whether s is an argon2id hash.
+func (s stored) isArgon2() bool { return s.argon2 != nil }
