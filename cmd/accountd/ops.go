@@ -20,7 +20,7 @@ import (
 // cleanup runs `accountd cleanup`: one pass, for cron.
 func cleanup(ctx context.Context, environ []string, stdout io.Writer) error {
 	return withDatabase(ctx, environ, func(cfg config.Config, pool *pgxpool.Pool) error {
-		res, err := postgres.Cleanup(ctx, pool, time.Now(), cfg.CleanupRetention)
+		res, err := postgres.Cleanup(ctx, pool, time.Now(), cfg.CleanupRetention, cfg.AuditRetention)
 		if err != nil {
 			return err
 		}
@@ -29,7 +29,7 @@ func cleanup(ctx context.Context, environ []string, stdout io.Writer) error {
 	})
 }
 
-// cleanupLoop deletes old sessions and refresh tokens every interval until
+// cleanupLoop deletes old sessions, refresh tokens and security events every interval until
 // ctx ends. An advisory lock keeps instances from doing it twice.
 func cleanupLoop(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, log *slog.Logger) {
 	if cfg.CleanupInterval <= 0 {
@@ -43,13 +43,14 @@ func cleanupLoop(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, log
 			return
 		case <-t.C:
 		}
-		res, err := postgres.Cleanup(ctx, pool, time.Now(), cfg.CleanupRetention)
+		res, err := postgres.Cleanup(ctx, pool, time.Now(), cfg.CleanupRetention, cfg.AuditRetention)
 		if err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "cleanup failed", slog.String("error", err.Error()))
 			continue
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "cleanup", slog.Bool("ran", res.Ran),
-			slog.Int64("sessions_deleted", res.Sessions), slog.Int64("refresh_tokens_deleted", res.RefreshTokens))
+			slog.Int64("sessions_deleted", res.Sessions), slog.Int64("refresh_tokens_deleted", res.RefreshTokens),
+			slog.Int64("events_deleted", res.Events))
 	}
 }
 

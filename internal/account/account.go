@@ -47,4 +47,24 @@ type AccountStore interface {
 	// sessions, and ErrNotFound when the account is gone or its hash is no
 	// longer c.OldHash.
 	ChangePassword(ctx context.Context, c PasswordChange) ([]string, error)
+	// List returns at most limit accounts whose account id contains query
+	// (ignoring case; "" matches all), in the order of their account ids.
+	List(ctx context.Context, query string, limit int) ([]Account, error)
+	// Disable disables the account and revokes every session of its that
+	// is not revoked yet, in one transaction, and returns the ids of the
+	// sessions it revoked. It returns ErrNotFound when there is no such
+	// account.
+	Disable(ctx context.Context, uuid string) ([]string, error)
+	// Enable enables the account. It returns ErrNotFound when there is no
+	// such account.
+	Enable(ctx context.Context, uuid string) error
+	// Delete deletes the account with its sessions, refresh tokens and
+	// events, in one transaction that first revokes every session of its
+	// that is not revoked yet and leaves a revocation that outlives the
+	// rows for each of its revoked sessions, which RevocationSource lists.
+	// A login or rotation that races it either commits first, and its
+	// session is revoked here, or finds the account gone. It returns the
+	// ids of the sessions it revoked, and ErrNotFound when there is no such
+	// account.
+	Delete(ctx context.Context, uuid string) ([]string, error)
 }

@@ -73,6 +73,7 @@ const (
 	ActionExists         Action = "exist"
 	ActionVerifyPassword Action = "verify_password"
 	ActionChangePassword Action = "change_password"
+	ActionDeleteAccount  Action = "delete_account"
 )
 
 // AllowClient counts one call of action from the client's address. It
@@ -144,16 +145,28 @@ func (s *Service) checkLockout(ctx context.Context, accountID string, c Client) 
 	return wrapLimitErr("check login failures", err)
 }
 
-// countFailure counts a wrong password for accountID. It returns nil once
-// counted, or what the limiter said when it could not count it: a
-// *RateLimitError when this failure reached the limit, ErrUnavailable when
-// the count cannot be kept.
-func (s *Service) countFailure(ctx context.Context, accountID string) error {
+// countFailure counts a wrong password for accountID, the id of the
+// account accountUUID ("" when there is no such account). It returns nil
+// once counted, or what the limiter said when it could not count it: a
+// *RateLimitError when the limit was already reached, ErrUnavailable when
+// the count cannot be kept. The failure that locks an existing account out
+// is recorded as login_locked_out; finding that out costs the failure, and
+// only it, one more call of the limiter.
+func (s *Service) countFailure(ctx context.Context, accountID, accountUUID string, c Client) error {
 	key, ok := loginKey(accountID)
-	if s.cfg.Limiter == nil || s.cfg.Limits.LoginFailures.Off() || !ok {
+	limit := s.cfg.Limits.LoginFailures
+	if s.cfg.Limiter == nil || limit.Off() || !ok {
 		return nil
 	}
-	return wrapLimitErr("count login failure", s.cfg.Limiter.Allow(ctx, key, s.cfg.Limits.LoginFailures))
+	if err := s.cfg.Limiter.Allow(ctx, key, limit); err != nil {
+		return wrapLimitErr("count login failure", err)
+	}
+	if accountUUID != "" && errors.Is(s.cfg.Limiter.Check(ctx, key, limit), ErrRateLimited) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "login locked out", slog.String("event", "login_locked_out"),
+			slog.String("account_uuid", accountUUID), slog.String("client_ip", c.IPAddress))
+		s.record(ctx, s.event(accountUUID, EventLoginLockedOut, "", c))
+	}
+	return nil
 }
 
 // wrapLimitErr adds context to a limiter's error; errors.As still finds a

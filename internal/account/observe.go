@@ -74,11 +74,16 @@ const (
 	RevokeSessionDelete  RevokeReason = "session_delete"
 	RevokePasswordChange RevokeReason = "password_change"
 	RevokeTokenReuse     RevokeReason = "refresh_token_reused"
+	RevokeAccountDelete  RevokeReason = "account_delete"
+	RevokeAccountDisable RevokeReason = "account_disable"
+	// RevokeOperator is an operator's revoke-sessions command.
+	RevokeOperator RevokeReason = "operator"
 )
 
 // RevokeReasons lists every RevokeReason.
 var RevokeReasons = []RevokeReason{
 	RevokeLogout, RevokeLogoutOthers, RevokeLogoutGlobal, RevokeSessionDelete, RevokePasswordChange, RevokeTokenReuse,
+	RevokeAccountDelete, RevokeAccountDisable, RevokeOperator,
 }
 
 // revokeReason is the reason a logout of scope gives.

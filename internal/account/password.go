@@ -48,7 +48,7 @@ func (s *Service) confirmPassword(ctx context.Context, a Account, password strin
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "password check failed", slog.String("event", "password_check_failed"),
 		slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
-	if err := s.countFailure(ctx, a.AccountID); err != nil {
+	if err := s.countFailure(ctx, a.AccountID, a.UUID, c); err != nil {
 		return err
 	}
 	return ErrInvalidPassword
@@ -98,6 +98,8 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, oldPassword, 
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "password changed", slog.String("event", "password_changed"),
 		slog.String("account_uuid", a.UUID), slog.Int("sessions_revoked", len(ids)))
+	s.record(ctx, append([]Event{s.event(a.UUID, EventPasswordChanged, p.SessionID, c)},
+		s.sessionEvents(a.UUID, EventSessionRevoked, ids, c)...)...)
 	s.observer().SessionsRevoked(RevokePasswordChange, len(ids))
 	return nil
 }

@@ -34,6 +34,9 @@ type Config struct {
 	// Breached is the list of breached passwords that new passwords must
 	// not be in; nil turns the check off.
 	Breached BreachedPasswords
+	// Events keeps the security history; nil keeps none. Logins write
+	// theirs through SessionStore.Create, in the session's own statement.
+	Events EventStore
 }
 
 // Service carries out the account use cases on top of the stores.
@@ -96,7 +99,7 @@ type Principal struct {
 // Register creates an account. It returns a *ValidationError for a bad
 // account id or password (code CodePasswordBreached for a password in the
 // list of breached passwords) and ErrAccountExists when the id is taken.
-func (s *Service) Register(ctx context.Context, accountID, password string) (Account, error) {
+func (s *Service) Register(ctx context.Context, accountID, password string, c Client) (Account, error) {
 	var v ValidationError
 	checkAccountID(&v, "account_id", accountID)
 	checkPassword(&v, "password", password, accountID)
@@ -114,6 +117,7 @@ func (s *Service) Register(ctx context.Context, accountID, password string) (Acc
 	if err != nil {
 		return Account{}, fmt.Errorf("create account: %w", err)
 	}
+	s.record(ctx, s.event(a.UUID, EventAccountCreated, "", c))
 	s.log.LogAttrs(ctx, slog.LevelInfo, "account registered", slog.String("event", "account_registered"),
 		slog.String("account_uuid", a.UUID))
 	return a, nil
@@ -157,7 +161,10 @@ func (s *Service) Login(ctx context.Context, accountID, password string, c Clien
 		if errors.Is(err, ErrInvalidPassword) {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "login failed", slog.String("event", "login_failed"),
 				slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
-			if err := s.countFailure(ctx, accountID); err != nil {
+			if a.UUID != "" {
+				s.record(ctx, s.event(a.UUID, EventLoginFailed, "", c))
+			}
+			if err := s.countFailure(ctx, accountID, a.UUID, c); err != nil {
 				return Tokens{}, err
 			}
 			return Tokens{}, ErrInvalidCredentials
@@ -208,6 +215,7 @@ func (s *Service) startSession(ctx context.Context, a Account, c Client, amr []s
 		ID: sessionID, AccountUUID: a.UUID, PasswordHash: a.PasswordHash, AMR: amr,
 		TokenHash: security.HashToken(refresh),
 		Client:    c, CreatedAt: now, ExpiresAt: now.Add(refreshTTL),
+		Event:     s.event(a.UUID, EventLoginSucceeded, sessionID, c),
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -69,7 +69,7 @@ func TestRegister(t *testing.T) {
 	s.MustRegister(t, "taken", password)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := s.Register(t.Context(), c.accountID, c.password)
+			a, err := s.Register(t.Context(), c.accountID, c.password, accounttest.TestClient)
 			var v *account.ValidationError
 			switch {
 			case c.wantField != "":
@@ -194,7 +194,7 @@ func TestRevokeSessionAnnouncesTheCanonicalID(t *testing.T) {
 	ctx := t.Context()
 	p := accounttest.Principal(caller)
 
-	if err := s.RevokeSession(ctx, p, strings.ToUpper(other.SessionID)); err != nil {
+	if err := s.RevokeSession(ctx, p, strings.ToUpper(other.SessionID), accounttest.TestClient); err != nil {
 		t.Fatalf("RevokeSession(upper case): %v", err)
 	}
 	if got := announced(s); !slices.Equal(got, []string{other.SessionID}) {
@@ -213,7 +213,7 @@ func TestRevokeSessionAnnouncesTheCanonicalID(t *testing.T) {
 		"not a uuid":        "session-1",
 		"empty":             "",
 	} {
-		if err := s.RevokeSession(ctx, p, id); !errors.Is(err, account.ErrSessionNotFound) {
+		if err := s.RevokeSession(ctx, p, id, accounttest.TestClient); !errors.Is(err, account.ErrSessionNotFound) {
 			t.Errorf("RevokeSession(%s) = %v, want ErrSessionNotFound", name, err)
 		}
 	}

@@ -40,6 +40,9 @@ type Client struct {
 	// still tell it apart from others; it is never stored.
 	Alias     string
 	UserAgent string
+	// RequestID is the id of the request the client made, which security
+	// events carry; it is never part of a limit key.
+	RequestID string
 }
 
 // NewSession is what SessionStore.Create needs to start a session with its
@@ -57,6 +60,9 @@ type NewSession struct {
 	Client    Client
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// Event, unless its Type is empty, is stored with the session, in the
+	// same statement, for the session's account and with the session's id.
+	Event Event
 }
 
 // Rotation asks SessionStore.Rotate to replace a refresh token by its child.
@@ -128,9 +134,9 @@ type PasswordChange struct {
 
 // SessionStore keeps sessions and their refresh tokens.
 type SessionStore interface {
-	// Create stores a session and its first refresh token, atomically, if
-	// s.PasswordHash is still the hash of an enabled account. It returns
-	// ErrNotFound otherwise.
+	// Create stores a session and its first refresh token, and s.Event,
+	// atomically, if s.PasswordHash is still the hash of an enabled
+	// account. It returns ErrNotFound otherwise.
 	Create(ctx context.Context, s NewSession) error
 	// Rotate marks the live refresh token r.ParentHash used and stores its
 	// child in the same session, atomically, and clears the sealed copy of

@@ -18,7 +18,7 @@ func (s *Service) Sessions(ctx context.Context, p Principal) ([]Session, error) 
 
 // RevokeSession ends one of the caller's sessions. It returns
 // ErrSessionNotFound when the caller has no such live session.
-func (s *Service) RevokeSession(ctx context.Context, p Principal, sessionID string) error {
+func (s *Service) RevokeSession(ctx context.Context, p Principal, sessionID string, c Client) error {
 	id, err := s.sessions.Revoke(ctx, p.AccountUUID, sessionID, s.cfg.Now())
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -34,5 +34,6 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, sessionID stri
 	s.log.LogAttrs(ctx, slog.LevelInfo, "session revoked", slog.String("event", "session_revoked"),
 		slog.String("account_uuid", p.AccountUUID), slog.String("session_id", id))
 	s.observer().SessionsRevoked(RevokeSessionDelete, 1)
+	s.record(ctx, s.event(p.AccountUUID, EventSessionRevoked, id, c))
 	return nil
 }

@@ -145,6 +145,7 @@ func (s *Service) reused(ctx context.Context, used RefreshToken, c Client) error
 	s.log.LogAttrs(ctx, slog.LevelWarn, "refresh token reused", slog.String("event", "refresh_token_reused"),
 		slog.String("account_uuid", used.AccountUUID), slog.String("session_id", used.SessionID),
 		slog.String("client_ip", c.IPAddress))
+	s.record(ctx, s.event(used.AccountUUID, EventRefreshTokenReused, used.SessionID, c))
 	return ErrTokenReused
 }
 
@@ -171,7 +172,7 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 		return err
 	}
 	now := s.cfg.Now()
-	var ids []string
+	var ids, revokedHere []string
 	switch scope {
 	case ScopeOthers, ScopeGlobal:
 		except := p.SessionID
@@ -182,6 +183,7 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 		if err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)
 		}
+		revokedHere = ids
 	default:
 		id, err := s.sessions.Revoke(ctx, p.AccountUUID, p.SessionID, now)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -192,6 +194,7 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 		ids = []string{p.SessionID}
 		if id != "" {
 			ids[0] = id
+			revokedHere = ids
 		}
 	}
 	if err := s.revokeAccess(ctx, ids); err != nil {
@@ -201,6 +204,7 @@ func (s *Service) Logout(ctx context.Context, access, refresh string, scope Logo
 		slog.String("account_uuid", p.AccountUUID), slog.String("scope", string(scope)),
 		slog.Int("sessions", len(ids)))
 	s.observer().SessionsRevoked(revokeReason(scope), len(ids))
+	s.record(ctx, s.sessionEvents(p.AccountUUID, EventSessionRevoked, revokedHere, c)...)
 	return nil
 }
 

@@ -55,6 +55,9 @@ func New(ctx context.Context, d Deps, cfg account.Config) *Instance {
 	if cfg.Limiter == nil {
 		cfg.Limiter = redis.NewLimiter(d.Redis, d.KeyPrefix)
 	}
+	if cfg.Events == nil {
+		cfg.Events = postgres.NewEventStore(d.Pool)
+	}
 	in := &Instance{
 		Service: account.NewService(postgres.NewAccountStore(d.Pool), sessions, view, d.Hasher, d.Tokens, cfg, d.Logger),
 		View:    view,

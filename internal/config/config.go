@@ -74,6 +74,8 @@ type Config struct {
 
 	CleanupInterval  time.Duration `env:"CLEANUP_INTERVAL" envDefault:"1h"`
 	CleanupRetention time.Duration `env:"CLEANUP_RETENTION" envDefault:"24h"`
+	// AuditRetention is how long security events are kept.
+	AuditRetention time.Duration `env:"AUDIT_RETENTION" envDefault:"2160h"`
 
 	CookieSecure   string `env:"COOKIE_SECURE" envDefault:"auto"`
 	CookieSameSite string `env:"COOKIE_SAMESITE" envDefault:"lax"`
@@ -214,6 +216,7 @@ func (c Config) validate() error {
 		{"SHUTDOWN_DELAY", c.ShutdownDelay >= 0, "a duration of 0s or more"},
 		{"CLEANUP_INTERVAL", c.CleanupInterval >= 0, "a duration (0s turns the in-process cleanup off)"},
 		{"CLEANUP_RETENTION", c.CleanupRetention >= c.AccessTTL(), "a duration no shorter than ACCESS_TOKEN_EXPIRE_MINUTES"},
+		{"AUDIT_RETENTION", c.AuditRetention > 0, "a positive duration"},
 		{"COOKIE_SECURE", oneOf(c.CookieSecure, "auto", "true", "false"), "auto, true or false"},
 		{"COOKIE_SAMESITE", oneOf(strings.ToLower(c.CookieSameSite), "lax", "strict", "none"), "lax, strict or none"},
 		{"COOKIE_SAMESITE", !strings.EqualFold(c.CookieSameSite, "none") || c.CookieSecure == "true", "not none unless COOKIE_SECURE=true (browsers drop SameSite=None cookies that are not Secure)"},

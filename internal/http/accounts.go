@@ -36,7 +36,7 @@ func handleRegister(svc *account.Service, log *slog.Logger) http.Handler {
 		if decodeJSON(w, r, &req) != nil {
 			return
 		}
-		a, err := svc.Register(r.Context(), req.AccountID, req.Password)
+		a, err := svc.Register(r.Context(), req.AccountID, req.Password, clientFrom(r.Context()))
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -146,5 +146,25 @@ func handleChangePassword(svc *account.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, messageBody{Message: "Password changed; other sessions were signed out"})
+	})
+}
+
+type deleteAccountRequest struct {
+	Password string `json:"password"`
+}
+
+func handleDeleteMe(svc *account.Service, c cookies, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req deleteAccountRequest
+		if decodeJSON(w, r, &req) != nil {
+			return
+		}
+		err := svc.DeleteAccount(r.Context(), principal(r.Context()), req.Password, clientFrom(r.Context()))
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		c.clear(w, r)
+		writeJSON(w, http.StatusOK, messageBody{Message: "Account deleted"})
 	})
 }

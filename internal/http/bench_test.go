@@ -58,7 +58,7 @@ func newBenchAPI(b *testing.B) *benchAPI {
 		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
 	})
 	ctx := context.Background()
-	if _, err := svc.Register(ctx, "bench.user", "securepass123"); err != nil {
+	if _, err := svc.Register(ctx, "bench.user", "securepass123", account.Client{IPAddress: "127.0.0.1"}); err != nil {
 		b.Fatal(err)
 	}
 	t, err := svc.Login(ctx, "bench.user", "securepass123", account.Client{IPAddress: "127.0.0.1"})

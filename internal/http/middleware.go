@@ -77,6 +77,7 @@ func withRequest(clients clientSource, timeout time.Duration) func(http.Handler)
 			}
 			w.Header()["X-Request-Id"] = []string{id}
 			ri := &requestInfo{id: id, client: clients.client(r)}
+			ri.client.RequestID = id
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, infoKey{}, ri)))

@@ -49,5 +49,7 @@ func addRoutes(r *chi.Mux, c Config) {
 		r.With(auth).Method(http.MethodGet, "/sessions", handleSessions(svc, log))
 		r.With(auth).Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, log))
 		r.Method(http.MethodPost, "/introspect", handleIntrospect(svc, c.IntrospectionClients, log))
+		r.With(limit(account.ActionDeleteAccount), auth).Method(http.MethodDelete, "/me", handleDeleteMe(svc, ck, log))
+		r.With(auth).Method(http.MethodGet, "/events", handleEvents(svc, log))
 	})
 }

@@ -42,7 +42,7 @@ func handleSessions(svc *account.Service, log *slog.Logger) http.Handler {
 
 func handleRevokeSession(svc *account.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := svc.RevokeSession(r.Context(), principal(r.Context()), chi.URLParam(r, "id"))
+		err := svc.RevokeSession(r.Context(), principal(r.Context()), chi.URLParam(r, "id"), clientFrom(r.Context()))
 		if err != nil {
 			writeError(w, r, log, err)
 			return

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,6 +39,16 @@ SELECT ` + accountColumns + ` FROM accounts WHERE uuid = $1`
 
 	updatePasswordHashSQL = `
 UPDATE accounts SET password_hash = $3, updated_at = now() WHERE uuid = $1 AND password_hash = $2`
+
+	// listAccountsSQL matches $1 as a substring: its LIKE metacharacters
+	// are escaped by the caller.
+	listAccountsSQL = `
+SELECT ` + accountColumns + ` FROM accounts
+WHERE lower(account_id) LIKE '%' || lower($1) || '%'
+ORDER BY lower(account_id)
+LIMIT $2`
+
+	setDisabledSQL = `UPDATE accounts SET disabled = $2, updated_at = now() WHERE uuid = $1`
 )
 
 // accountRow is one row of the accounts table as this package reads it.
@@ -152,4 +163,65 @@ func (s *AccountStore) ChangePassword(ctx context.Context, c account.PasswordCha
 		return nil, translate("change password", err)
 	}
 	return revoked, nil
+}
+
+// likeEscaper escapes the metacharacters of LIKE (with its default escape
+// character, the backslash).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// List returns at most limit accounts whose account id contains query,
+// ignoring case, in the order of their account ids (ignoring case).
+func (s *AccountStore) List(ctx context.Context, query string, limit int) ([]account.Account, error) {
+	rows, _ := s.pool.Query(ctx, listAccountsSQL, likeEscaper.Replace(query), limit)
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[accountRow])
+	if err != nil {
+		return nil, translate("list accounts", err)
+	}
+	out := make([]account.Account, len(found))
+	for i, r := range found {
+		out[i] = r.toAccount()
+	}
+	return out, nil
+}
+
+// Disable disables the account and revokes every session of its that is
+// not revoked yet, in one transaction; the UPDATE locks the account row
+// first, as a password change does. It returns the ids it revoked, sorted,
+// and account.ErrNotFound when there is no such account.
+func (s *AccountStore) Disable(ctx context.Context, uuid string) ([]string, error) {
+	if !validUUID(uuid) {
+		return nil, account.ErrNotFound
+	}
+	var revoked []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, setDisabledSQL, uuid, true)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return pgx.ErrNoRows
+		}
+		revoked, err = revokeUnrevoked(ctx, tx, uuid)
+		return err
+	})
+	if err != nil {
+		return nil, translate("disable account", err)
+	}
+	return revoked, nil
+}
+
+// Enable enables the account. It returns account.ErrNotFound when there is
+// no such account.
+func (s *AccountStore) Enable(ctx context.Context, uuid string) error {
+	if !validUUID(uuid) {
+		return account.ErrNotFound
+	}
+	tag, err := s.pool.Exec(ctx, setDisabledSQL, uuid, false)
+	if err != nil {
+		return translate("enable account", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return account.ErrNotFound
+	}
+	return nil
 }

@@ -29,6 +29,13 @@ DELETE FROM refresh_tokens WHERE session_id IN (
 	// a replay of one is refused as invalid either way.
 	//nolint:gosec // G101: a query that names a token table, not a credential
 	cleanupTokensSQL = `DELETE FROM refresh_tokens WHERE expires_at < $1`
+
+	// The revocations of deleted accounts' sessions are kept as long as
+	// those of the sessions themselves would have been.
+	cleanupTombstonesSQL = `DELETE FROM revoked_sessions WHERE revoked_at < $1`
+
+	// Security events are kept for AUDIT_RETENTION.
+	cleanupEventsSQL = `DELETE FROM security_events WHERE created_at < $1`
 )
 
 // CleanupResult says what Cleanup removed.
@@ -37,14 +44,16 @@ type CleanupResult struct {
 	Ran           bool
 	Sessions      int64
 	RefreshTokens int64
+	Events        int64
 }
 
 // Cleanup deletes sessions and refresh tokens that have been revoked or
-// expired for longer than retention before now, in one transaction under an
-// advisory lock, so that only one instance runs it at a time. Revoked
-// sessions are kept for the retention because they are the durable record
-// of revocations.
-func Cleanup(ctx context.Context, pool *pgxpool.Pool, now time.Time, retention time.Duration) (CleanupResult, error) {
+// expired for longer than retention before now, and security events older
+// than auditRetention, in one transaction under an advisory lock, so that
+// only one instance runs it at a time. Revoked sessions (and the
+// revocations of deleted accounts' sessions) are kept for the retention
+// because they are the durable record of revocations.
+func Cleanup(ctx context.Context, pool *pgxpool.Pool, now time.Time, retention, auditRetention time.Duration) (CleanupResult, error) {
 	var res CleanupResult
 	cutoff := now.Add(-retention)
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -64,6 +73,13 @@ func Cleanup(ctx context.Context, pool *pgxpool.Pool, now time.Time, retention t
 			return err
 		}
 		res.RefreshTokens += tag.RowsAffected()
+		if _, err = tx.Exec(ctx, cleanupTombstonesSQL, cutoff); err != nil {
+			return err
+		}
+		if tag, err = tx.Exec(ctx, cleanupEventsSQL, now.Add(-auditRetention)); err != nil {
+			return err
+		}
+		res.Events = tag.RowsAffected()
 		return nil
 	})
 	if err != nil {
@@ -77,5 +93,6 @@ func (r CleanupResult) String() string {
 	if !r.Ran {
 		return "skipped: another instance is cleaning up"
 	}
-	return fmt.Sprintf("deleted %d sessions and %d refresh tokens", r.Sessions, r.RefreshTokens)
+	return fmt.Sprintf("deleted %d sessions, %d refresh tokens and %d security events",
+		r.Sessions, r.RefreshTokens, r.Events)
 }

@@ -31,7 +31,7 @@ func TestCleanup(t *testing.T) {
 	exec(`UPDATE sessions SET revoked_at = $2 WHERE id = $1`, revokedOld, now.Add(-48*time.Hour))
 	exec(`UPDATE sessions SET revoked_at = $2 WHERE id = $1`, revokedNew, now.Add(-time.Minute))
 
-	res, err := postgres.Cleanup(ctx, f.pool, now, retention)
+	res, err := postgres.Cleanup(ctx, f.pool, now, retention, retention)
 	if err != nil {
 		t.Fatalf("Cleanup: %v", err)
 	}
@@ -56,7 +56,7 @@ func TestCleanup(t *testing.T) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(0x6163636f756e74)); err != nil {
 			return err
 		}
-		res, err := postgres.Cleanup(ctx, f.pool, now, retention)
+		res, err := postgres.Cleanup(ctx, f.pool, now, retention, retention)
 		if err != nil {
 			return err
 		}

@@ -97,18 +97,24 @@ func revokeAll(ctx context.Context, tx pgx.Tx, accountUUID string, except *strin
 
 var _ account.RevocationSource = (*SessionStore)(nil)
 
-// revokedSinceSQL uses the partial index on sessions.revoked_at.
+// revokedSinceSQL uses the partial index on sessions.revoked_at and the
+// index on revoked_sessions.revoked_at, which holds the revocations of
+// deleted accounts' sessions.
 const revokedSinceSQL = `
 SELECT id::text AS session_id, revoked_at FROM sessions
-WHERE revoked_at IS NOT NULL AND revoked_at >= $1`
+WHERE revoked_at IS NOT NULL AND revoked_at >= $1
+UNION ALL
+SELECT session_id::text, revoked_at FROM revoked_sessions
+WHERE revoked_at >= $1`
 
 type revocationRow struct {
 	SessionID string    `db:"session_id"`
 	RevokedAt time.Time `db:"revoked_at"`
 }
 
-// RevokedSince lists the sessions revoked at or after since: the durable
-// record from which the revocation view of every instance is rebuilt.
+// RevokedSince lists the sessions revoked at or after since, those of
+// deleted accounts included: the durable record from which the revocation
+// view of every instance is rebuilt.
 func (s *SessionStore) RevokedSince(ctx context.Context, since time.Time) ([]account.Revocation, error) {
 	rows, _ := s.pool.Query(ctx, revokedSinceSQL, since)
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[revocationRow])

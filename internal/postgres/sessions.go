@@ -32,7 +32,10 @@ const (
 	// statement, only while $7 is still the account's password hash and the
 	// account is enabled. FOR SHARE conflicts with the UPDATE of a password
 	// change: a change that committed first makes the hash check fail, and
-	// one that comes second waits for this session and then revokes it.
+	// one that comes second waits for this session and then revokes it. The
+	// same statement stores the login's security event ($10, none when
+	// empty), so that it costs the login no round trip and exists exactly
+	// when the session does.
 	//nolint:gosec // G101: a query that names a token column, not a credential
 	createSessionSQL = `
 WITH a AS (
@@ -41,7 +44,10 @@ WITH a AS (
 s AS (
     INSERT INTO sessions (id, account_uuid, created_at, last_used_at, expires_at, ip_address, user_agent, amr)
     SELECT $1, a.uuid, $3, $3, $4, $5, $6, $9 FROM a
-    RETURNING id)
+    RETURNING id, account_uuid),
+e AS (
+    INSERT INTO security_events (account_uuid, type, created_at, ip_address, user_agent, session_id, request_id)
+    SELECT s.account_uuid, $10, $11, $12, $13, s.id, $14 FROM s WHERE $10 <> '')
 INSERT INTO refresh_tokens (session_id, token_hash, ip_address, user_agent, created_at, expires_at)
 SELECT s.id, $8, $5, $6, $3, $4 FROM s`
 
@@ -178,12 +184,14 @@ type tokenStateRow struct {
 	ChildSealed      []byte     `db:"child_sealed"`
 }
 
-// Create stores a session and its first refresh token, in one statement, if
-// ns.PasswordHash is still the hash of the enabled account. It returns
-// account.ErrNotFound otherwise.
+// Create stores a session and its first refresh token, and ns.Event unless
+// its Type is empty, in one statement, if ns.PasswordHash is still the hash
+// of the enabled account. It returns account.ErrNotFound otherwise.
 func (s *SessionStore) Create(ctx context.Context, ns account.NewSession) error {
+	e := ns.Event
 	tag, err := s.pool.Exec(ctx, createSessionSQL, ns.ID, ns.AccountUUID, ns.CreatedAt, ns.ExpiresAt,
-		ns.Client.IPAddress, ns.Client.UserAgent, ns.PasswordHash, ns.TokenHash, amrOrPassword(ns.AMR))
+		ns.Client.IPAddress, ns.Client.UserAgent, ns.PasswordHash, ns.TokenHash, amrOrPassword(ns.AMR),
+		string(e.Type), e.CreatedAt, e.IPAddress, e.UserAgent, e.RequestID)
 	if err != nil {
 		return translate("create session", err)
 	}

@@ -64,7 +64,7 @@ func (s *Service) StartSession(t testing.TB, accountUUID string) account.Tokens 
 // if it cannot.
 func (s *Service) MustRegister(t testing.TB, accountID, password string) account.Account {
 	t.Helper()
-	a, err := s.Register(t.Context(), accountID, password)
+	a, err := s.Register(t.Context(), accountID, password, TestClient)
 	if err != nil {
 		t.Fatalf("Register(%q): %v", accountID, err)
 	}

@@ -69,8 +69,8 @@ func (s *SessionStore) RevokeAll(_ context.Context, accountUUID, except string, 
 	return ids, nil
 }
 
-// RevokedSince lists the sessions revoked at or after since. A revocation
-// is stamped with the now its caller passed (PostgreSQL stamps its own
+// RevokedSince lists the sessions revoked at or after since, those of
+// deleted accounts included. A revocation is stamped with the now its caller passed (PostgreSQL stamps its own
 // clock; the fakes have only the caller's).
 func (s *SessionStore) RevokedSince(_ context.Context, since time.Time) ([]account.Revocation, error) {
 	since = dbTime(since)
@@ -80,6 +80,11 @@ func (s *SessionStore) RevokedSince(_ context.Context, since time.Time) ([]accou
 	for _, r := range s.db.sessions {
 		if !r.revokedAt.IsZero() && !r.revokedAt.Before(since) {
 			out = append(out, account.Revocation{SessionID: r.ID, RevokedAt: r.revokedAt})
+		}
+	}
+	for id, at := range s.db.tombstones {
+		if !at.Before(since) {
+			out = append(out, account.Revocation{SessionID: id, RevokedAt: at})
 		}
 	}
 	slices.SortFunc(out, func(a, b account.Revocation) int {

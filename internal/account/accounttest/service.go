@@ -32,6 +32,7 @@ type Service struct {
 	// is a method of the Service.
 	AccountStore *AccountStore
 	SessionStore *SessionStore
+	EventStore   *EventStore
 	Revocations  *Revocations
 	Limiter      *Limiter
 	Observer     *Observer
@@ -99,9 +100,11 @@ func NewService(t testing.TB, opts ...Option) *Service {
 		t.Fatalf("NewJWT: %v", err)
 	}
 	accounts := NewAccountStore()
+	accounts.SetClock(clock.Now)
 	s := &Service{
-		AccountStore: accounts, SessionStore: NewSessionStore(accounts), Revocations: NewRevocations(clock.Now),
-		Limiter: NewLimiter(clock.Now), Observer: NewObserver(), Clock: clock, JWT: tokens,
+		AccountStore: accounts, SessionStore: NewSessionStore(accounts), EventStore: NewEventStore(accounts),
+		Revocations: NewRevocations(clock.Now),
+		Limiter:     NewLimiter(clock.Now), Observer: NewObserver(), Clock: clock, JWT: tokens,
 	}
 	o := options{cfg: account.Config{
 		RefreshTTL: RefreshTTL, ReuseGrace: ReuseGrace,
@@ -113,7 +116,7 @@ func NewService(t testing.TB, opts ...Option) *Service {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	o.cfg.Now, o.cfg.Limiter, o.cfg.Observer = clock.Now, s.Limiter, s.Observer
+	o.cfg.Now, o.cfg.Limiter, o.cfg.Observer, o.cfg.Events = clock.Now, s.Limiter, s.Observer, s.EventStore
 	s.Hasher = o.hasher
 	if s.Hasher == nil {
 		s.Hasher = NewHasher(t)

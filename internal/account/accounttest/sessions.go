@@ -39,9 +39,9 @@ func (s *SessionStore) SetBeforeCreate(f func(account.NewSession)) {
 	s.db.beforeCreate = f
 }
 
-// Create stores a session and its first refresh token, atomically, if
-// ns.PasswordHash is still the hash of the enabled account. It returns
-// account.ErrNotFound otherwise.
+// Create stores a session and its first refresh token, and ns.Event unless
+// its Type is empty, atomically, if ns.PasswordHash is still the hash of the
+// enabled account. It returns account.ErrNotFound otherwise.
 func (s *SessionStore) Create(_ context.Context, ns account.NewSession) error {
 	s.db.mu.Lock()
 	hook := s.db.beforeCreate
@@ -70,6 +70,11 @@ func (s *SessionStore) Create(_ context.Context, ns account.NewSession) error {
 		AMR: amrOrPassword(ns.AMR),
 	}}
 	s.db.tokens[string(ns.TokenHash)] = &tokenRow{sessionID: id, expiresAt: dbTime(ns.ExpiresAt)}
+	if ns.Event.Type != "" {
+		e := ns.Event
+		e.AccountUUID, e.SessionID = accountUUID, id
+		s.db.addEvents(e)
+	}
 	return nil
 }
 

@@ -24,13 +24,43 @@ type db struct {
 	// beforeCreate, when set, runs at the start of SessionStore.Create,
 	// outside the lock.
 	beforeCreate func(account.NewSession)
+	// events is the security history, oldest first; lastEventID is the id
+	// of the latest event ever stored.
+	events      []account.Event
+	lastEventID int64
+	// tombstones keeps when each session of a deleted account was revoked.
+	tombstones map[string]time.Time
+	// now stamps what PostgreSQL stamps with its own clock (revocations
+	// without a caller's time); time.Now unless SetClock was called.
+	now func() time.Time
 }
 
 func newDB() *db {
 	return &db{
-		accounts: make(map[string]*account.Account),
-		sessions: make(map[string]*sessionRow),
-		tokens:   make(map[string]*tokenRow),
+		accounts:   make(map[string]*account.Account),
+		sessions:   make(map[string]*sessionRow),
+		tokens:     make(map[string]*tokenRow),
+		tombstones: make(map[string]time.Time),
+		now:        time.Now,
+	}
+}
+
+// addEvents stores events with the next ids, dropping those of accounts
+// that do not exist. The caller holds d.mu.
+func (d *db) addEvents(events ...account.Event) {
+	for _, e := range events {
+		id, ok := canonicalUUID(e.AccountUUID)
+		if !ok || d.accounts[id] == nil {
+			continue
+		}
+		d.lastEventID++
+		e.ID, e.AccountUUID, e.CreatedAt = d.lastEventID, id, dbTime(e.CreatedAt)
+		if sid, ok := canonicalUUID(e.SessionID); ok {
+			e.SessionID = sid
+		} else {
+			e.SessionID = ""
+		}
+		d.events = append(d.events, e)
 	}
 }
 
