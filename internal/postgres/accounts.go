@@ -45,7 +45,7 @@ UPDATE accounts SET password_hash = $3, updated_at = now() WHERE uuid = $1 AND p
 	listAccountsSQL = `
 SELECT ` + accountColumns + ` FROM accounts
 WHERE lower(account_id) LIKE '%' || lower($1) || '%'
-ORDER BY lower(account_id)
+ORDER BY lower(account_id) COLLATE "C"
 LIMIT $2`
 
 	setDisabledSQL = `UPDATE accounts SET disabled = $2, updated_at = now() WHERE uuid = $1`

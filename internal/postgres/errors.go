@@ -17,6 +17,7 @@ import (
 // SQLSTATE codes this package reacts to.
 const (
 	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
 	codeInvalidTextRep       = "22P02"
 	codeInvalidCatalogName   = "3D000"
 	codeDuplicateDatabase    = "42P04"

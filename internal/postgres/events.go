@@ -23,15 +23,16 @@ func NewEventStore(pool *pgxpool.Pool) *EventStore {
 }
 
 const (
-	// addEventsSQL stores a batch in one statement; the join drops the
-	// events of accounts that are gone (deleted meanwhile) instead of
-	// failing the batch on the foreign key.
+	// addEventsSQL stores a batch in one statement, in order, so that the
+	// ids follow it; the join drops the events of accounts that are gone
+	// (deleted meanwhile) instead of failing the batch on the foreign key.
 	addEventsSQL = `
 INSERT INTO security_events (account_uuid, type, created_at, ip_address, user_agent, session_id, request_id)
 SELECT a.uuid, e.type, e.created_at, e.ip_address, e.user_agent, nullif(e.session_id, '')::uuid, e.request_id
 FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])
-    AS e (account_uuid, type, created_at, ip_address, user_agent, session_id, request_id)
-JOIN accounts a ON a.uuid = e.account_uuid`
+    WITH ORDINALITY AS e (account_uuid, type, created_at, ip_address, user_agent, session_id, request_id, n)
+JOIN accounts a ON a.uuid = e.account_uuid
+ORDER BY e.n`
 
 	// listEventsSQL pages by id, newest first, on the (account_uuid, id)
 	// index; $2 = 0 starts from the newest.
@@ -77,6 +78,11 @@ func (s *EventStore) Add(ctx context.Context, events []account.Event) error {
 		return nil
 	}
 	_, err := s.pool.Exec(ctx, addEventsSQL, accounts, types, times, ips, agents, sessions, requests)
+	if hasCode(err, codeForeignKeyViolation) {
+		// An account of the batch was deleted between the join and the
+		// insert: its events go with it, as if they had been stored first.
+		return nil
+	}
 	return translate("add security events", err)
 }
 
