@@ -215,7 +215,7 @@ func (s *Service) startSession(ctx context.Context, a Account, c Client, amr []s
 		ID: sessionID, AccountUUID: a.UUID, PasswordHash: a.PasswordHash, AMR: amr,
 		TokenHash: security.HashToken(refresh),
 		Client:    c, CreatedAt: now, ExpiresAt: now.Add(refreshTTL),
-		Event:     s.event(a.UUID, EventLoginSucceeded, sessionID, c),
+		Event: s.event(a.UUID, EventLoginSucceeded, sessionID, c),
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
