@@ -181,3 +181,19 @@ func TestEventsQueryBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionExpiredEvent(t *testing.T) {
+	t.Parallel()
+	s, tokens := loggedInWithPassword(t, accounttest.WithConfig(func(c *account.Config) { c.SessionMaxLifetime = time.Hour }))
+	s.Clock.Advance(time.Hour)
+	if _, err := s.Refresh(t.Context(), tokens.RefreshToken, client); !errors.Is(err, account.ErrSessionExpired) {
+		t.Fatalf("refresh at the session's end = %v, want ErrSessionExpired", err)
+	}
+	list, err := s.Events(t.Context(), accounttest.Principal(tokens), account.EventQuery{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Type != account.EventSessionExpired || list[0].SessionID != tokens.SessionID {
+		t.Fatalf("newest event = %+v, want session_expired of session %s", list, tokens.SessionID)
+	}
+}

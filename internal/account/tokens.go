@@ -90,8 +90,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (_ Toke
 	case errors.Is(err, ErrAccountDisabled):
 		return Tokens{}, ErrAccountDisabled
 	case errors.Is(err, ErrSessionExpired):
-		s.log.LogAttrs(ctx, slog.LevelInfo, "session expired", slog.String("event", "session_expired"),
-			slog.String("client_ip", c.IPAddress))
+		s.sessionExpired(ctx, refresh, c)
 		return Tokens{}, ErrSessionExpired
 	case err != nil:
 		return Tokens{}, fmt.Errorf("rotate refresh token: %w", err)
@@ -121,6 +120,22 @@ func (s *Service) rotatedAgain(ctx context.Context, refresh string, sess Session
 		return Tokens{}, fmt.Errorf("open rotated child: %w", err)
 	}
 	return s.issue(sess, child, now)
+}
+
+// sessionExpired logs and records a refresh of a session past its end. It
+// reads whose session it is, which the rotation did not say: a query that
+// only this rare path pays.
+func (s *Service) sessionExpired(ctx context.Context, refresh string, c Client) {
+	sess, err := s.sessions.SessionOf(ctx, security.HashToken(refresh))
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "find expired session", slog.String("error", err.Error()))
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "session expired", slog.String("event", "session_expired"),
+		slog.String("account_uuid", sess.AccountUUID), slog.String("session_id", sess.ID),
+		slog.String("client_ip", c.IPAddress))
+	if err == nil {
+		s.record(ctx, s.event(sess.AccountUUID, EventSessionExpired, sess.ID, c))
+	}
 }
 
 // withinGrace reports whether a used token is still within ReuseGrace of
