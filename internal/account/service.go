@@ -82,6 +82,10 @@ type Tokens struct {
 	// SessionExpiresAt is when the session ends, however often it is
 	// refreshed (SessionMaxLifetime after its login).
 	SessionExpiresAt time.Time
+	// AccessExpiresAt and RefreshExpiresAt are when the two tokens expire,
+	// to the second for the access token (its exp claim).
+	AccessExpiresAt  time.Time
+	RefreshExpiresAt time.Time
 }
 
 // Principal is the caller that an access token names.
@@ -90,7 +94,9 @@ type Principal struct {
 	SessionID   string
 	TokenID     string
 	IssuedAt    time.Time // of the access token
-	ExpiresAt   time.Time // of the access token
+	// ExpiresAt is when the access token expires; zero when the caller was
+	// not named by an access token.
+	ExpiresAt time.Time
 	// AMR says how the session was authenticated (RFC 8176), as the access
 	// token carries it; nil for tokens that carry none.
 	AMR []string
@@ -231,7 +237,7 @@ func (s *Service) startSession(ctx context.Context, a Account, c Client, amr []s
 // issue hands out the session's refresh token with a fresh access token;
 // the refresh token expires when sess says, counted from now.
 func (s *Service) issue(sess Session, refresh string, now time.Time) (Tokens, error) {
-	access, _, err := s.tokens.Issue(sess.AccountUUID, sess.ID, sess.AMR...)
+	access, claims, err := s.tokens.Issue(sess.AccountUUID, sess.ID, sess.AMR...)
 	if errors.Is(err, security.ErrKeysUnavailable) {
 		return Tokens{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -242,8 +248,14 @@ func (s *Service) issue(sess Session, refresh string, now time.Time) (Tokens, er
 		AccessToken: access, AccessExpiresIn: s.tokens.TTL(),
 		RefreshToken: refresh, RefreshExpiresIn: sess.ExpiresAt.Sub(now),
 		SessionID: sess.ID, AccountUUID: sess.AccountUUID,
-		SessionExpiresAt: sess.CreatedAt.Add(s.cfg.SessionMaxLifetime),
+		SessionExpiresAt: s.sessionEnd(sess),
+		AccessExpiresAt:  claims.ExpiresAt, RefreshExpiresAt: sess.ExpiresAt,
 	}, nil
+}
+
+// sessionEnd is when sess ends, however often it is refreshed.
+func (s *Service) sessionEnd(sess Session) time.Time {
+	return sess.CreatedAt.Add(s.cfg.SessionMaxLifetime)
 }
 
 // hash runs bcrypt, reporting a full hash queue as ErrUnavailable.

@@ -151,9 +151,10 @@ type SessionStore interface {
 	// revoked nor expired, in a live session, used or not. It returns
 	// ErrNotFound when there is none.
 	ByTokenHash(ctx context.Context, hash []byte, now time.Time) (RefreshToken, error)
-	// ByID returns the account's session with the id if it is neither
-	// revoked nor expired at now. It returns ErrNotFound otherwise.
-	ByID(ctx context.Context, accountUUID, sessionID string, now time.Time) (Session, error)
+	// ByID returns the account's session with the id unless it is revoked,
+	// expired or not (an access token may outlive its session's refresh
+	// tokens). It returns ErrNotFound otherwise.
+	ByID(ctx context.Context, accountUUID, sessionID string) (Session, error)
 	// SessionOf returns the session of a refresh token, whatever the state
 	// of either. It returns ErrNotFound for an unknown token.
 	SessionOf(ctx context.Context, tokenHash []byte) (Session, error)

@@ -236,9 +236,11 @@ func TestToken(t *testing.T) {
 		{name: "password grant", body: loginForm(id, testPassword), wantStatus: 200, check: func(t *testing.T, r response) {
 			wantTokenResponse(t, r, false)
 			access, refresh := r.cookie("access_token"), r.cookie("refresh_token")
+			hint := wantHint(t, r)
 			want := []string{
 				"access_token=" + access.Value + "; Path=/; Max-Age=1800; HttpOnly; SameSite=Lax",
 				"refresh_token=" + refresh.Value + "; Path=/api/v1/accounts; Max-Age=604800; HttpOnly; SameSite=Lax",
+				"session_hint=" + hint.raw + "; Path=/; Max-Age=604800; SameSite=Lax",
 			}
 			if got := r.Header.Values("Set-Cookie"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Fatalf("Set-Cookie = %q, want exactly %q", got, want)
@@ -603,7 +605,7 @@ func TestServiceEndpoints(t *testing.T) {
 		{name: "GET token", method: http.MethodGet, path: accountsPath + "/token", wantStatus: 405, wantCode: "method_not_allowed",
 			check: allow("POST")},
 		{name: "PUT me", method: http.MethodPut, path: accountsPath + "/me", wantStatus: 405, wantCode: "method_not_allowed",
-			check: allow("GET")},
+			check: allow("GET, DELETE")},
 		{name: "GET register", method: http.MethodGet, path: accountsPath + "/", wantStatus: 405, wantCode: "method_not_allowed",
 			check: allow("POST")},
 		{name: "POST logout", method: http.MethodPost, path: accountsPath + "/logout", wantStatus: 405, wantCode: "method_not_allowed",

@@ -199,6 +199,7 @@ type apiOptions struct {
 	tokens         func(*app.TokenConfig)
 	hasherOpts     []security.HasherOption
 	breached       account.BreachedPasswords
+	cookies        *accounthttp.CookieConfig
 }
 
 type apiOption func(*apiOptions)
@@ -208,6 +209,10 @@ type apiOption func(*apiOptions)
 func withTokens(change func(*app.TokenConfig)) apiOption {
 	return func(o *apiOptions) { o.tokens = change }
 }
+
+// withCookies sets COOKIE_SECURE, COOKIE_SAMESITE and COOKIE_DOMAIN (auto
+// and Lax without a domain unless set).
+func withCookies(c accounthttp.CookieConfig) apiOption { return func(o *apiOptions) { o.cookies = &c } }
 
 // withReuseGrace sets REFRESH_REUSE_GRACE.
 func withReuseGrace(d time.Duration) apiOption { return func(o *apiOptions) { o.reuseGrace = d } }
@@ -345,10 +350,14 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 		RefreshTTL: refreshTTL, ReuseGrace: o.reuseGrace, Now: a.clock.Now, Limits: o.limits,
 		SessionMaxLifetime: o.sessionLife, Breached: o.breached,
 	})
+	cookies := accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode}
+	if o.cookies != nil {
+		cookies = *o.cookies
+	}
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
 		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies, Metrics: o.metrics,
 		ClientIPHeader: o.clientIPHeader, CORSAllowedOrigins: o.origins, RequestTimeout: o.requestTimeout,
-		Cookies: accounthttp.CookieConfig{Secure: "auto", SameSite: http.SameSiteLaxMode},
+		Cookies: cookies,
 		Health:  app.Checks(deps),
 		Keys:    jwksOf(a.tokens), JWKSMaxAge: tc.JWKSMaxAge, Issuer: testIssuer,
 		IntrospectionClients: testIntrospectionClients,

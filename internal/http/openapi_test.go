@@ -362,6 +362,20 @@ func TestOpenAPIContract(t *testing.T) {
 	api.clock.Advance(defaultGrace + time.Second)
 	wantStatus(t, api.refresh(t, fourth.refresh), http.StatusUnauthorized, "refresh_token_reused")
 
+	// The current session, the security history, and deleting an account.
+	fifth := api.login(t, id, newPassword)
+	wantStatus(t, api.do(t, http.MethodGet, acc+"/session", nil, bearer(fifth.access)), http.StatusOK, "")
+	wantStatus(t, api.do(t, http.MethodGet, acc+"/session", nil, refreshCookie(fifth.refresh)), http.StatusOK, "")
+	wantStatus(t, api.do(t, http.MethodGet, acc+"/session", nil), http.StatusUnauthorized, "not_authenticated")
+	wantStatus(t, api.do(t, http.MethodGet, acc+"/events?limit=2", nil, bearer(fifth.access)), http.StatusOK, "")
+	wantStatus(t, api.do(t, http.MethodGet, acc+"/events?limit=0", nil, bearer(fifth.access)),
+		http.StatusUnprocessableEntity, "validation_error")
+	gone := api.login(t, api.newAccount(t, "contract-gone"), testPassword)
+	wantStatus(t, api.do(t, http.MethodDelete, acc+"/me", map[string]string{"password": "wrong-password"}, bearer(gone.access)),
+		http.StatusBadRequest, "invalid_password")
+	wantStatus(t, api.do(t, http.MethodDelete, acc+"/me", map[string]string{"password": testPassword}, bearer(gone.access)),
+		http.StatusOK, "")
+
 	// A browser on another origin, and too many failed logins.
 	wantStatus(t, api.do(t, http.MethodPost, acc+"/token", loginForm(id, newPassword),
 		header("Origin", "https://evil.example"), header("Sec-Fetch-Site", "cross-site")),
@@ -385,5 +399,7 @@ func TestOpenAPIContract(t *testing.T) {
 		"DELETE /api/v1/accounts/sessions/{id} 404", "PUT /api/v1/accounts/password 400",
 		"DELETE /api/v1/accounts/logout 422",
 		"GET /.well-known/jwks.json 304", "POST /api/v1/accounts/introspect 401",
+		"GET /api/v1/accounts/session 200", "GET /api/v1/accounts/session 401", "GET /api/v1/accounts/events 422",
+		"DELETE /api/v1/accounts/me 400", "DELETE /api/v1/accounts/me 200",
 	)
 }

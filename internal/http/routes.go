@@ -51,5 +51,6 @@ func addRoutes(r *chi.Mux, c Config) {
 		r.Method(http.MethodPost, "/introspect", handleIntrospect(svc, c.IntrospectionClients, log))
 		r.With(limit(account.ActionDeleteAccount), auth).Method(http.MethodDelete, "/me", handleDeleteMe(svc, ck, log))
 		r.With(auth).Method(http.MethodGet, "/events", handleEvents(svc, log))
+		r.Method(http.MethodGet, "/session", handleCurrentSession(svc, log))
 	})
 }

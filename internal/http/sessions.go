@@ -50,3 +50,33 @@ func handleRevokeSession(svc *account.Service, log *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, messageBody{Message: "Session revoked"})
 	})
 }
+
+// currentSessionBody is the answer of GET /session.
+type currentSessionBody struct {
+	SessionID        string     `json:"session_id"`
+	AccountUUID      string     `json:"account_uuid"`
+	AccessExpiresAt  *time.Time `json:"access_expires_at"`
+	RefreshExpiresAt time.Time  `json:"refresh_expires_at"`
+	SessionExpiresAt time.Time  `json:"session_expires_at"`
+}
+
+// handleCurrentSession answers by the access token or, failing that, the
+// refresh cookie, which it does not rotate; it is not behind requireAuth.
+func handleCurrentSession(svc *account.Service, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, err := svc.CurrentSession(r.Context(), accessToken(r), cookieValue(r, refreshCookie))
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		body := currentSessionBody{
+			SessionID: st.SessionID, AccountUUID: st.AccountUUID,
+			RefreshExpiresAt: st.RefreshExpiresAt.UTC(), SessionExpiresAt: st.SessionExpiresAt.UTC(),
+		}
+		if !st.AccessExpiresAt.IsZero() {
+			at := st.AccessExpiresAt.UTC()
+			body.AccessExpiresAt = &at
+		}
+		writeJSON(w, http.StatusOK, body)
+	})
+}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +11,7 @@ import (
 const (
 	sessionByIDSQL = `
 SELECT ` + sessionColumns + ` FROM sessions s
-WHERE s.id = $1 AND s.account_uuid = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`
+WHERE s.id = $1 AND s.account_uuid = $2 AND s.revoked_at IS NULL`
 
 	//nolint:gosec // G101: a query that names a token column, not a credential
 	sessionOfTokenSQL = `
@@ -20,14 +19,14 @@ SELECT ` + sessionColumns + ` FROM sessions s JOIN refresh_tokens rt ON rt.sessi
 WHERE rt.token_hash = $1`
 )
 
-// ByID returns the account's session with the id if it is neither revoked
-// nor expired at now. It returns account.ErrNotFound otherwise, including
-// when either id is not a UUID.
-func (s *SessionStore) ByID(ctx context.Context, accountUUID, sessionID string, now time.Time) (account.Session, error) {
+// ByID returns the account's session with the id unless it is revoked,
+// expired or not. It returns account.ErrNotFound otherwise, including when
+// either id is not a UUID.
+func (s *SessionStore) ByID(ctx context.Context, accountUUID, sessionID string) (account.Session, error) {
 	if !validUUID(accountUUID) || !validUUID(sessionID) {
 		return account.Session{}, account.ErrNotFound
 	}
-	rows, _ := s.pool.Query(ctx, sessionByIDSQL, sessionID, accountUUID, now)
+	rows, _ := s.pool.Query(ctx, sessionByIDSQL, sessionID, accountUUID)
 	row, err := pgx.CollectOneRow(rows, pgx.RowToStructByName[sessionRow])
 	if err != nil {
 		return account.Session{}, translate("find session", err)

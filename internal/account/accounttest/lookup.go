@@ -2,15 +2,14 @@ package accounttest
 
 import (
 	"context"
-	"time"
 
 	"github.com/accountd/accountd/internal/account"
 )
 
-// ByID returns the account's session with the id, in any case, if it is
-// neither revoked nor expired at now. It returns account.ErrNotFound
-// otherwise, including when either id is not a UUID.
-func (s *SessionStore) ByID(_ context.Context, accountUUID, sessionID string, now time.Time) (account.Session, error) {
+// ByID returns the account's session with the id, in any case, unless it
+// is revoked, expired or not. It returns account.ErrNotFound otherwise,
+// including when either id is not a UUID.
+func (s *SessionStore) ByID(_ context.Context, accountUUID, sessionID string) (account.Session, error) {
 	accountUUID, ok := canonicalUUID(accountUUID)
 	sessionID, ok2 := canonicalUUID(sessionID)
 	if !ok || !ok2 {
@@ -19,7 +18,7 @@ func (s *SessionStore) ByID(_ context.Context, accountUUID, sessionID string, no
 	s.db.mu.Lock()
 	defer s.db.mu.Unlock()
 	row := s.db.sessions[sessionID]
-	if row == nil || row.AccountUUID != accountUUID || !row.live(dbTime(now)) {
+	if row == nil || row.AccountUUID != accountUUID || !row.revokedAt.IsZero() {
 		return account.Session{}, account.ErrNotFound
 	}
 	return row.Session, nil
