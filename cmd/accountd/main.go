@@ -6,8 +6,10 @@
 //
 //	accountd [serve]              run the HTTP server
 //	accountd migrate up|down|status
-//	accountd cleanup              delete long-expired and long-revoked sessions
+//	accountd cleanup              delete long-expired and long-revoked sessions, and old security events
 //	accountd keys list [--json] | rotate [--now] | revoke KID
+//	accountd accounts ...         operator commands: list, show, disable, enable, revoke-sessions,
+//	                              set-password, delete, events (see accountd accounts --help)
 //	accountd healthcheck          exit 0 when the local server's /health is 200
 //	accountd version
 package main
@@ -40,11 +42,24 @@ func main() {
 	}
 }
 
-const usage = `usage: accountd [serve | migrate up|down|status | cleanup | keys list|rotate|revoke | healthcheck | version]`
+const usage = `usage: accountd [serve | migrate up|down|status | cleanup | keys list|rotate|revoke | accounts ... | healthcheck | version]`
+
+// streams are a command's standard streams.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
 
 // run is the whole program: it parses args and the environment, and returns
-// when the command is done or ctx is cancelled.
+// when the command is done or ctx is cancelled. Commands that read stdin or
+// write stderr use the process's.
 func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
+	return runWith(ctx, args, environ, streams{in: os.Stdin, out: stdout, err: os.Stderr})
+}
+
+// runWith is run with every stream given.
+func runWith(ctx context.Context, args, environ []string, std streams) error {
+	stdout := std.out
 	cmd := "serve"
 	if len(args) > 1 {
 		cmd = args[1]
@@ -66,6 +81,12 @@ func run(ctx context.Context, args, environ []string, stdout io.Writer) error {
 			rest = args[2:]
 		}
 		return keysCommand(ctx, rest, environ, stdout)
+	case "accounts":
+		if len(args) > 2 && (args[2] == "-h" || args[2] == "--help" || args[2] == "help") {
+			_, err := fmt.Fprintln(stdout, accountsUsage)
+			return err
+		}
+		return accounts(ctx, args[2:], environ, std)
 	case "healthcheck":
 		return healthcheck(ctx, environ, stdout)
 	case "version", "--version", "-v":

@@ -55,11 +55,8 @@ func New(ctx context.Context, d Deps, cfg account.Config) *Instance {
 	if cfg.Limiter == nil {
 		cfg.Limiter = redis.NewLimiter(d.Redis, d.KeyPrefix)
 	}
-	if cfg.Events == nil {
-		cfg.Events = postgres.NewEventStore(d.Pool)
-	}
 	in := &Instance{
-		Service: account.NewService(postgres.NewAccountStore(d.Pool), sessions, view, d.Hasher, d.Tokens, cfg, d.Logger),
+		Service: newService(d, sessions, view, cfg),
 		View:    view,
 		done:    make(chan struct{}),
 	}
@@ -74,6 +71,41 @@ func New(ctx context.Context, d Deps, cfg account.Config) *Instance {
 			slog.String("error", err.Error()))
 	}
 	return in
+}
+
+// newService builds the account service on d's stores.
+func newService(d Deps, sessions *postgres.SessionStore, revocations account.Revocations, cfg account.Config) *account.Service {
+	if cfg.Events == nil {
+		cfg.Events = postgres.NewEventStore(d.Pool)
+	}
+	return account.NewService(postgres.NewAccountStore(d.Pool), sessions, revocations, d.Hasher, d.Tokens, cfg, d.Logger)
+}
+
+// NewOperator builds the account service for one-shot operator commands,
+// which change accounts and never check access tokens. What it revokes is
+// written to the durable record, which every instance polls, and announced
+// on d.Redis's revocation channel, as an instance announces it; with
+// d.Redis nil, the polls alone carry it (within a second as well). It
+// starts nothing that runs on.
+func NewOperator(d Deps, cfg account.Config) *account.Service {
+	sessions := postgres.NewSessionStore(d.Pool)
+	var revocations account.Revocations = recordOnly{}
+	if d.Redis != nil {
+		revocations = redis.NewRevocationView(d.Redis, d.KeyPrefix, sessions,
+			account.RevocationWindow(d.Tokens.TTL()), d.Logger)
+	}
+	return newService(d, sessions, revocations, cfg)
+}
+
+// recordOnly is the Revocations of an operator command without Redis: the
+// durable record holds the revocations already, and the instances' polls
+// of it carry them.
+type recordOnly struct{}
+
+func (recordOnly) RevokeSessions(context.Context, []string, time.Time) error { return nil }
+
+func (recordOnly) SessionRevoked(context.Context, string) (bool, error) {
+	return false, account.ErrUnavailable
 }
 
 // Done is closed once the revocation view has stopped, after the ctx given
