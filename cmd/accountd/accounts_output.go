@@ -30,7 +30,6 @@ func printJSON(out io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-
 // accountJSON is an account in the commands' JSON.
 type accountJSON struct {
 	UUID      string    `json:"uuid"`
