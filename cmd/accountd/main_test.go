@@ -386,7 +386,7 @@ func TestCleanupCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"accountd", "cleanup"}, env, &out); err != nil {
 		t.Fatalf("cleanup: %v", err)
 	}
-	if !strings.Contains(out.String(), "deleted 0 sessions and 0 refresh tokens") {
+	if !strings.Contains(out.String(), "deleted 0 sessions, 0 refresh tokens and 0 security events") {
 		t.Fatalf("cleanup printed %q, want the counts", out.String())
 	}
 }
