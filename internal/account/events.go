@@ -136,8 +136,9 @@ func (s *Service) sessionEvents(accountUUID string, typ EventType, sessionIDs []
 
 // record stores events of what has already happened. The change they
 // record is committed, so a failure to store them does not undo it nor
-// fail the request: it is logged, with the events, at ERROR. The write
-// outlives a client that hangs up meanwhile.
+// fail the request: it is logged with the events, at WARN when PostgreSQL
+// is failing (the service degrades, as everywhere) and at ERROR otherwise.
+// The write outlives a client that hangs up meanwhile.
 func (s *Service) record(ctx context.Context, events ...Event) {
 	if s.cfg.Events == nil || len(events) == 0 {
 		return
@@ -145,7 +146,11 @@ func (s *Service) record(ctx context.Context, events ...Event) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), eventWriteTimeout)
 	defer cancel()
 	if err := s.cfg.Events.Add(wctx, events); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "security event not stored", slog.String("error", err.Error()),
+		level := slog.LevelError
+		if Unavailable(err) {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(ctx, level, "security event not stored", slog.String("error", err.Error()),
 			slog.String("account_uuid", events[0].AccountUUID), slog.String("type", string(events[0].Type)),
 			slog.Int("events", len(events)))
 	}

@@ -1,8 +1,13 @@
 package account_test
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,5 +200,39 @@ func TestSessionExpiredEvent(t *testing.T) {
 	}
 	if len(list) != 1 || list[0].Type != account.EventSessionExpired || list[0].SessionID != tokens.SessionID {
 		t.Fatalf("newest event = %+v, want session_expired of session %s", list, tokens.SessionID)
+	}
+}
+
+// failingEvents is an EventStore whose writes fail with err.
+type failingEvents struct {
+	account.EventStore
+	err error
+}
+
+func (f failingEvents) Add(context.Context, []account.Event) error { return f.err }
+
+// A change stands when its events cannot be stored; an unavailable
+// PostgreSQL is a degradation (WARN), anything else a bug (ERROR).
+func TestEventWriteFailures(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err   error
+		level string
+	}{
+		{fmt.Errorf("add security events: %w", account.ErrUnavailable), "level=WARN"},
+		{errors.New("add security events: syntax error"), "level=ERROR"},
+	} {
+		var logs bytes.Buffer
+		s := accounttest.NewService(t, accounttest.WithConfig(func(cfg *account.Config) {
+			cfg.Events = failingEvents{err: c.err}
+		}), accounttest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		a := s.AddAccount(t, "alice")
+		tokens := s.StartSession(t, a.UUID)
+		if err := s.RevokeSession(t.Context(), accounttest.Principal(tokens), tokens.SessionID, client); err != nil {
+			t.Fatalf("RevokeSession with events failing: %v, want the revocation to stand", err)
+		}
+		if line := logs.String(); !strings.Contains(line, "security event not stored") || !strings.Contains(line, c.level) {
+			t.Fatalf("log = %q, want %s security event not stored", line, c.level)
+		}
 	}
 }

@@ -49,6 +49,7 @@ type Option func(*options)
 type options struct {
 	cfg    account.Config
 	hasher *security.Hasher
+	log    *slog.Logger
 }
 
 // WithReuseGrace sets how long a rotated refresh token still yields its
@@ -63,9 +64,15 @@ func WithLimits(l account.Limits) Option {
 }
 
 // WithConfig lets f change anything else of the account.Config (its clock,
-// limiter and observer are the fakes').
+// limiter and observer are the fakes', and so is its event store unless f
+// sets one).
 func WithConfig(f func(*account.Config)) Option {
 	return func(o *options) { f(&o.cfg) }
+}
+
+// WithLogger makes the Service log to log instead of nowhere.
+func WithLogger(log *slog.Logger) Option {
+	return func(o *options) { o.log = log }
 }
 
 // WithHasher makes the Service use h instead of a hasher of its own. The
@@ -116,13 +123,19 @@ func NewService(t testing.TB, opts ...Option) *Service {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	o.cfg.Now, o.cfg.Limiter, o.cfg.Observer, o.cfg.Events = clock.Now, s.Limiter, s.Observer, s.EventStore
+	o.cfg.Now, o.cfg.Limiter, o.cfg.Observer = clock.Now, s.Limiter, s.Observer
+	if o.cfg.Events == nil {
+		o.cfg.Events = s.EventStore
+	}
 	s.Hasher = o.hasher
 	if s.Hasher == nil {
 		s.Hasher = NewHasher(t)
 	}
 	s.refreshTTL = o.cfg.RefreshTTL
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := o.log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	s.Service = account.NewService(accounts, s.SessionStore, s.Revocations, s.Hasher, tokens, o.cfg, log)
 	return s
 }
