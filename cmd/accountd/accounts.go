@@ -196,10 +196,17 @@ func withOperator(ctx context.Context, environ []string, w io.Writer, fn func(*a
 		return err
 	}
 	defer pool.Close()
-	hasher, err := security.NewHasher(cfg.BcryptCost, hashSlots())
+	// set-password hashes as serve does and refuses what serve refuses.
+	hasher, err := security.NewHasher(cfg.BcryptCost, hashSlots(),
+		security.WithAlgorithm(cfg.PasswordHash), security.WithArgon2(cfg.Argon2Params()))
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
 	}
+	breachedList, closeBreached, err := openBreached(cfg, log)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	defer closeBreached()
 	// Operator commands never issue or verify a token: the JWT only tells
 	// the service how long the access tokens of a revoked session live.
 	tokens, err := security.NewJWT(security.JWTConfig{
@@ -221,5 +228,6 @@ func withOperator(ctx context.Context, environ []string, w io.Writer, fn func(*a
 	}
 	return fn(app.NewOperator(deps, account.Config{
 		RefreshTTL: cfg.RefreshTTL(), SessionMaxLifetime: cfg.SessionMaxLifetime, ReuseGrace: cfg.RefreshReuseGrace,
+		Breached: breachedList,
 	}))
 }

@@ -28,17 +28,17 @@ func wantBreached(t *testing.T, err error, field string) {
 func TestRegisterRefusesBreachedPassword(t *testing.T) {
 	t.Parallel()
 	s := accounttest.NewService(t, withBreached(accounttest.NewBreachedPasswords(breachedPassword)))
-	_, err := s.Register(t.Context(), "alice", breachedPassword)
+	_, err := s.Register(t.Context(), "alice", breachedPassword, client)
 	wantBreached(t, err, "password")
 	if _, err := s.AccountStore.ByAccountID(t.Context(), "alice"); !errors.Is(err, account.ErrNotFound) {
 		t.Fatalf("account after a refused registration: %v, want ErrNotFound", err)
 	}
-	if _, err := s.Register(t.Context(), "alice", "not in the list"); err != nil {
+	if _, err := s.Register(t.Context(), "alice", "not in the list", client); err != nil {
 		t.Fatalf("Register(unlisted password) = %v", err)
 	}
 	// Plain validation comes first: a short password is too short.
 	var v *account.ValidationError
-	if _, err := s.Register(t.Context(), "bob", "short"); !errors.As(err, &v) || v.Code != "" {
+	if _, err := s.Register(t.Context(), "bob", "short", client); !errors.As(err, &v) || v.Code != "" {
 		t.Fatalf("Register(short password) = %#v, want a plain ValidationError", err)
 	}
 }
@@ -53,12 +53,21 @@ func TestChangePasswordRefusesBreachedPassword(t *testing.T) {
 	s.MustLogin(t, "alice", accounttest.Password) // unchanged
 }
 
+func TestSetPasswordRefusesBreachedPassword(t *testing.T) {
+	t.Parallel()
+	s := accounttest.NewService(t, withBreached(accounttest.NewBreachedPasswords(breachedPassword)))
+	a := s.AddAccount(t, "alice")
+	_, err := s.SetPassword(t.Context(), a.UUID, breachedPassword, account.Client{UserAgent: "accountd accounts"})
+	wantBreached(t, err, "password")
+	s.MustLogin(t, "alice", accounttest.Password) // unchanged
+}
+
 func TestBreachedListErrors(t *testing.T) {
 	t.Parallel()
 	list := accounttest.NewBreachedPasswords()
 	list.Err = errors.New("disk on fire")
 	s := accounttest.NewService(t, withBreached(list))
-	_, err := s.Register(t.Context(), "alice", "not in the list")
+	_, err := s.Register(t.Context(), "alice", "not in the list", client)
 	var v *account.ValidationError
 	if !errors.Is(err, list.Err) || errors.As(err, &v) {
 		t.Fatalf("Register with a failing list = %v, want its error, not a validation error", err)
@@ -68,7 +77,7 @@ func TestBreachedListErrors(t *testing.T) {
 func TestNoBreachedList(t *testing.T) {
 	t.Parallel()
 	s := accounttest.NewService(t)
-	if _, err := s.Register(t.Context(), "alice", breachedPassword); err != nil {
+	if _, err := s.Register(t.Context(), "alice", breachedPassword, client); err != nil {
 		t.Fatalf("Register without a list = %v, want nil", err)
 	}
 }

@@ -159,9 +159,9 @@ func (s *Service) RevokeAccountSessions(ctx context.Context, ref string, c Clien
 var errPasswordRaced = errors.New("the password changed meanwhile; try again")
 
 // SetPassword gives the account that ref names a new password, under the
-// same policy as registration, and revokes every session of the account.
-// It returns a *ValidationError for an unacceptable password and
-// ErrNotFound when ref names no account.
+// same policy as registration (the breached list included), and revokes
+// every session of the account. It returns a *ValidationError for an
+// unacceptable password and ErrNotFound when ref names no account.
 func (s *Service) SetPassword(ctx context.Context, ref, password string, c Client) (OperatorResult, error) {
 	a, err := s.findAccount(ctx, ref)
 	if err != nil {
@@ -170,6 +170,9 @@ func (s *Service) SetPassword(ctx context.Context, ref, password string, c Clien
 	var v ValidationError
 	checkPassword(&v, "password", password, a.AccountID)
 	if err := v.orNil(); err != nil {
+		return OperatorResult{}, err
+	}
+	if err := s.checkBreached(ctx, "password", password); err != nil {
 		return OperatorResult{}, err
 	}
 	hash, err := s.hash(ctx, password)
