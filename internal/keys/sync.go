@@ -37,6 +37,8 @@ type freshness struct {
 	// notified counts the feed's announcements; applied is the count the
 	// last successful poll started after.
 	notified, applied atomic.Int64
+	// failing is set while the latest poll failed.
+	failing atomic.Bool
 }
 
 func (f *freshness) init() {
@@ -52,7 +54,12 @@ func (f *freshness) elapsed() int64 { return int64(time.Since(f.born)) }
 // brought was followed by a successful poll.
 func (f *freshness) ok() bool {
 	now := f.elapsed()
-	if now-f.lastSync.Load() <= int64(StaleAfter) {
+	last := f.lastSync.Load()
+	// Only a poll that failed makes the set stale, not one that is merely
+	// late: on a machine starved of CPU the poller runs late like
+	// everything else, and refusing every token then would turn load into
+	// an outage.
+	if now-last <= int64(StaleAfter) || (last >= 0 && !f.failing.Load() && f.applied.Load() >= f.notified.Load()) {
 		return true
 	}
 	return now-f.feedHeard.Load() <= int64(StaleAfter) && f.applied.Load() >= f.notified.Load()
@@ -131,6 +138,13 @@ func (s *Set) heard(changed bool) {
 // sync brings the set up to the store's version, and maintains the keys
 // when the key life is due for a change.
 func (s *Set) sync(ctx context.Context, timeout time.Duration) error {
+	err := s.syncOnce(ctx, timeout)
+	s.fresh.failing.Store(err != nil)
+	return err
+}
+
+// syncOnce is sync without the bookkeeping of failures.
+func (s *Set) syncOnce(ctx context.Context, timeout time.Duration) error {
 	start, notified := s.fresh.elapsed(), s.fresh.notified.Load()
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -42,6 +42,9 @@ func (v *RevocationView) pollRecord(ctx context.Context) {
 		case <-t.C:
 		}
 		err := v.poll(ctx)
+		v.mu.Lock()
+		v.pollFailing = err != nil && ctx.Err() == nil
+		v.mu.Unlock()
 		switch {
 		case ctx.Err() != nil:
 			return

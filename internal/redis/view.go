@@ -53,6 +53,8 @@ type RevocationView struct {
 	// lastHeard is when the feed last said anything (a pong will do), and
 	// lastPolled when the last good read of the record started.
 	lastHeard, lastPolled time.Time
+	// pollFailing is set while the latest poll of the record failed.
+	pollFailing bool
 	// pending holds announcements that Redis did not take, sent again by
 	// Run until it does.
 	pending [][]byte
@@ -153,7 +155,11 @@ func (v *RevocationView) staleLocked(now time.Time) error {
 	switch {
 	case !v.fresh || now.Sub(v.lastHeard) > feedStaleAfter:
 		return errStale
-	case now.Sub(v.lastPolled) > pollStaleAfter:
+	case v.pollFailing && now.Sub(v.lastPolled) > pollStaleAfter:
+		// Only a poll that failed counts, not one that is merely late: on
+		// a machine starved of CPU the poller runs late like everything
+		// else, and refusing every token then would turn load into an
+		// outage.
 		return errRecordStale
 	}
 	return nil
