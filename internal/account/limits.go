@@ -74,6 +74,8 @@ const (
 	ActionVerifyPassword Action = "verify_password"
 	ActionChangePassword Action = "change_password"
 	ActionDeleteAccount  Action = "delete_account"
+	// ActionPasskeyLogin counts both steps of passkey logins.
+	ActionPasskeyLogin Action = "passkey_login"
 )
 
 // AllowClient counts one call of action from the client's address. It

@@ -118,7 +118,7 @@ func loginOutcome(err error) LoginOutcome {
 	switch {
 	case err == nil:
 		return LoginOK
-	case errors.Is(err, ErrInvalidCredentials):
+	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInvalidPasskey), errors.Is(err, ErrNoCeremony):
 		return LoginInvalidCredentials
 	case errors.Is(err, ErrAccountDisabled):
 		return LoginDisabled
