@@ -24,6 +24,7 @@ func NewPasskeyStore(pool *pgxpool.Pool) *PasskeyStore {
 	return &PasskeyStore{pool: pool}
 }
 
+//nolint:gosec // G101: column names (public_key), not a credential
 const passkeyColumns = `p.id, p.account_uuid, p.name, p.public_key, p.sign_count, p.aaguid, p.transports,
     p.attestation_format, p.backup_eligible, p.backup_state, p.created_at, p.last_used_at`
 
@@ -50,6 +51,7 @@ SELECT ` + passkeyColumns + `, u.user_handle
 FROM passkeys p JOIN webauthn_users u ON u.account_uuid = p.account_uuid
 WHERE p.id = $1`
 
+	//nolint:gosec // G101: a query that names a key column, not a credential
 	addPasskeySQL = `
 INSERT INTO passkeys (id, account_uuid, name, public_key, sign_count, aaguid, transports,
     attestation_format, backup_eligible, backup_state, created_at)

@@ -103,7 +103,7 @@ func (s *PasskeyStore) Use(_ context.Context, u account.PasskeyUse) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.find(u.ID)
-	if p == nil || !(p.SignCount < u.SignCount || (p.SignCount == 0 && u.SignCount == 0)) {
+	if p == nil || (p.SignCount >= u.SignCount && (p.SignCount != 0 || u.SignCount != 0)) {
 		return account.ErrNotFound
 	}
 	p.SignCount, p.BackupState, p.LastUsedAt = u.SignCount, u.BackupState, dbTime(u.Now)
