@@ -143,6 +143,12 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		RefreshTTL: cfg.RefreshTTL(), ReuseGrace: cfg.RefreshReuseGrace, SessionMaxLifetime: cfg.SessionMaxLifetime,
 		Limits: limits(cfg), Observer: met, Breached: breachedList,
 	})
+	passkeys, err := app.NewPasskeys(deps, in.Service, app.PasskeyConfig{
+		RPID: cfg.WebAuthnRPID, RPName: cfg.WebAuthnRPName, Origins: cfg.WebAuthnOrigins,
+	})
+	if err != nil {
+		return err
+	}
 	proxies, _ := cfg.TrustedProxyPrefixes() // validated by config.Load
 	warnInsecureCookies(cfg, proxies, log)
 	drain := &draining{}
@@ -162,6 +168,7 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		// The JWKS (nil under HS*: an empty one), discovery and introspection.
 		Keys: jwksSource(tokens.Keys), JWKSMaxAge: cfg.JWKSMaxAge, JWKSObserver: met,
 		Issuer: cfg.JWTIssuer, PublicURL: cfg.PublicURL, IntrospectionClients: cfg.IntrospectionClients,
+		Passkeys: passkeys,
 	})
 	go cleanupLoop(ctx, pool, cfg, log)
 	srv := accounthttp.NewServer(cfg.HTTPAddr, h, cfg.RequestTimeout, log)

@@ -64,6 +64,13 @@ type Config struct {
 	PublicURL            string        `env:"PUBLIC_URL"`
 	IntrospectionClients Clients       `env:"INTROSPECTION_CLIENTS"`
 
+	// Passkeys (WebAuthn). WEBAUTHN_RP_ID unset: the host of PUBLIC_URL;
+	// neither set: passkeys are off. WEBAUTHN_ORIGINS unset: PUBLIC_URL's
+	// origin, else https://<WEBAUTHN_RP_ID>.
+	WebAuthnRPID    string   `env:"WEBAUTHN_RP_ID"`
+	WebAuthnRPName  string   `env:"WEBAUTHN_RP_NAME" envDefault:"accountd"`
+	WebAuthnOrigins []string `env:"WEBAUTHN_ORIGINS" envSeparator:","`
+
 	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8000"`
 	MetricsAddr     string        `env:"METRICS_ADDR"` // when set, /metrics is served there instead of on HTTP_ADDR
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
@@ -143,6 +150,7 @@ func Load(environ []string) (Config, error) {
 			c.JWTIssuer = c.PublicURL
 		}
 	}
+	c.defaultWebAuthn()
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}
@@ -235,6 +243,9 @@ func (c Config) validate() error {
 		}
 	}
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		return err
+	}
+	if err := c.validateWebAuthn(); err != nil {
 		return err
 	}
 	for _, o := range c.CORSAllowedOrigins {

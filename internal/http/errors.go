@@ -35,6 +35,10 @@ var errorTable = []struct {
 	{account.ErrSessionNotFound, apiError{http.StatusNotFound, "session_not_found", "Session not found"}},
 	{account.ErrNotFound, apiError{http.StatusNotFound, "not_found", "Not Found"}},
 	{account.ErrRateLimited, apiError{http.StatusTooManyRequests, "too_many_attempts", "Too many attempts, try again later"}},
+	{account.ErrInvalidPasskey, apiError{http.StatusBadRequest, "invalid_passkey", "Passkey could not be verified"}},
+	{account.ErrNoCeremony, apiError{http.StatusBadRequest, "invalid_passkey", "No passkey ceremony in progress, or it expired; begin again"}},
+	{account.ErrPasskeyExists, apiError{http.StatusConflict, "passkey_exists", "Passkey is already registered"}},
+	{account.ErrPasskeyNotFound, apiError{http.StatusNotFound, "passkey_not_found", "Passkey not found"}},
 }
 
 // Errors the HTTP layer makes itself.

@@ -200,6 +200,7 @@ type apiOptions struct {
 	hasherOpts     []security.HasherOption
 	breached       account.BreachedPasswords
 	cookies        *accounthttp.CookieConfig
+	passkeys       *app.PasskeyConfig
 }
 
 type apiOption func(*apiOptions)
@@ -213,6 +214,10 @@ func withTokens(change func(*app.TokenConfig)) apiOption {
 // withCookies sets COOKIE_SECURE, COOKIE_SAMESITE and COOKIE_DOMAIN (auto
 // and Lax without a domain unless set).
 func withCookies(c accounthttp.CookieConfig) apiOption { return func(o *apiOptions) { o.cookies = &c } }
+
+// withPasskeys sets the WebAuthn relying party (WEBAUTHN_RP_ID...); unless
+// set it is testPasskeys.
+func withPasskeys(c app.PasskeyConfig) apiOption { return func(o *apiOptions) { o.passkeys = &c } }
 
 // withReuseGrace sets REFRESH_REUSE_GRACE.
 func withReuseGrace(d time.Duration) apiOption { return func(o *apiOptions) { o.reuseGrace = d } }
@@ -354,13 +359,21 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	if o.cookies != nil {
 		cookies = *o.cookies
 	}
+	pc := testPasskeys
+	if o.passkeys != nil {
+		pc = *o.passkeys
+	}
+	passkeys, err := app.NewPasskeys(deps, in.Service, pc)
+	if err != nil {
+		t.Fatalf("NewPasskeys: %v", err)
+	}
 	a.handler = accounthttp.NewHandler(accounthttp.Config{
 		Service: in.Service, Logger: log, Version: testVersion, TrustedProxies: o.trustedProxies, Metrics: o.metrics,
 		ClientIPHeader: o.clientIPHeader, CORSAllowedOrigins: o.origins, RequestTimeout: o.requestTimeout,
 		Cookies: cookies,
 		Health:  app.Checks(deps),
 		Keys:    jwksOf(a.tokens), JWKSMaxAge: tc.JWKSMaxAge, Issuer: testIssuer,
-		IntrospectionClients: testIntrospectionClients,
+		IntrospectionClients: testIntrospectionClients, Passkeys: passkeys,
 	})
 
 	var srv *httptest.Server

@@ -389,6 +389,8 @@ func TestOpenAPIContract(t *testing.T) {
 		wantStatus(t, r, http.StatusBadRequest, "invalid_credentials")
 	}
 
+	passkeyContract(t, api)
+
 	c.wantCovered(t)
 	c.wantStatuses(t,
 		"POST /api/v1/accounts/ 201", "POST /api/v1/accounts/ 409", "POST /api/v1/accounts/ 413",
@@ -401,5 +403,7 @@ func TestOpenAPIContract(t *testing.T) {
 		"GET /.well-known/jwks.json 304", "POST /api/v1/accounts/introspect 401",
 		"GET /api/v1/accounts/session 200", "GET /api/v1/accounts/session 401", "GET /api/v1/accounts/events 422",
 		"DELETE /api/v1/accounts/me 400", "DELETE /api/v1/accounts/me 200",
+		"POST /api/v1/accounts/passkeys/register/finish 201", "POST /api/v1/accounts/passkeys/login/finish 400",
+		"DELETE /api/v1/accounts/passkeys/{id} 404",
 	)
 }

@@ -52,5 +52,13 @@ func addRoutes(r *chi.Mux, c Config) {
 		r.With(limit(account.ActionDeleteAccount), auth).Method(http.MethodDelete, "/me", handleDeleteMe(svc, ck, log))
 		r.With(auth).Method(http.MethodGet, "/events", handleEvents(svc, log))
 		r.Method(http.MethodGet, "/session", handleCurrentSession(svc, log))
+
+		pk, on := c.Passkeys, passkeysOn(c.Passkeys)
+		r.With(on, auth).Method(http.MethodGet, "/passkeys", handlePasskeys(pk, log))
+		r.With(on, auth).Method(http.MethodPost, "/passkeys/register/begin", handlePasskeyRegisterBegin(pk, log))
+		r.With(on, auth).Method(http.MethodPost, "/passkeys/register/finish", handlePasskeyRegisterFinish(pk, log))
+		r.With(on, auth).Method(http.MethodDelete, "/passkeys/{id}", handleDeletePasskey(pk, log))
+		r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, "/passkeys/login/begin", handlePasskeyLoginBegin(pk, ck, log))
+		r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, "/passkeys/login/finish", handlePasskeyLoginFinish(pk, ck, log))
 	})
 }

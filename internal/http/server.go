@@ -49,6 +49,9 @@ type Config struct {
 	Issuer, PublicURL string
 	// IntrospectionClients may call the introspection endpoint; nil: none.
 	IntrospectionClients IntrospectionClients
+	// Passkeys are the passkey use cases; nil: passkeys are off and their
+	// endpoints answer 404 passkeys_disabled.
+	Passkeys *account.Passkeys
 }
 
 // NewHandler returns the whole HTTP API of accountd.
