@@ -135,7 +135,8 @@ func (k *Passkeys) startSession(ctx context.Context, accountUUID string, c Clien
 }
 
 // refused logs a passkey login that failed for a reason of the caller's
-// making.
+// making, and records login_failed in the history of the passkey's account
+// when the assertion named a known passkey.
 func (k *Passkeys) refused(ctx context.Context, owner PasskeyOwner, c Client, err error) {
 	if !errors.Is(err, ErrInvalidPasskey) {
 		return
@@ -143,4 +144,7 @@ func (k *Passkeys) refused(ctx context.Context, owner PasskeyOwner, c Client, er
 	k.svc.log.LogAttrs(ctx, slog.LevelWarn, "passkey login failed", slog.String("event", "login_failed"),
 		slog.String("method", "passkey"), slog.String("account_uuid", owner.Passkey.AccountUUID),
 		slog.String("client_ip", c.IPAddress), slog.String("error", err.Error()))
+	if owner.Passkey.AccountUUID != "" {
+		k.svc.record(ctx, k.svc.event(owner.Passkey.AccountUUID, EventLoginFailed, "", c))
+	}
 }

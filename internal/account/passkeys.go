@@ -74,8 +74,9 @@ func (k *Passkeys) BeginRegistration(ctx context.Context, p Principal) ([]byte, 
 // name (DefaultPasskeyName when empty). It returns a *ValidationError for a
 // bad name, ErrNoCeremony when the session has no registration in
 // progress, ErrInvalidPasskey when the credential does not verify and
-// ErrPasskeyExists when it is registered already.
-func (k *Passkeys) FinishRegistration(ctx context.Context, p Principal, name string, credential []byte) (Passkey, error) {
+// ErrPasskeyExists when it is registered already. The passkey_added event
+// names the client c.
+func (k *Passkeys) FinishRegistration(ctx context.Context, p Principal, name string, credential []byte, c Client) (Passkey, error) {
 	name, err := passkeyName(name)
 	if err != nil {
 		return Passkey{}, err
@@ -110,6 +111,7 @@ func (k *Passkeys) FinishRegistration(ctx context.Context, p Principal, name str
 	k.svc.log.LogAttrs(ctx, slog.LevelInfo, "passkey added", slog.String("event", "passkey_added"),
 		slog.String("account_uuid", p.AccountUUID), slog.String("session_id", p.SessionID),
 		slog.String("passkey_id", PasskeyID(pk.ID)))
+	k.svc.record(ctx, k.svc.event(p.AccountUUID, EventPasskeyAdded, p.SessionID, c))
 	return pk, nil
 }
 
@@ -124,8 +126,9 @@ func (k *Passkeys) List(ctx context.Context, p Principal) ([]Passkey, error) {
 
 // Delete removes the caller's passkey whose id (as PasskeyID spells it)
 // is id. It returns ErrPasskeyNotFound when the caller has no such passkey.
-// Sessions that the passkey started go on; the caller can end them.
-func (k *Passkeys) Delete(ctx context.Context, p Principal, id string) error {
+// Sessions that the passkey started go on; the caller can end them. The
+// passkey_removed event names the client c.
+func (k *Passkeys) Delete(ctx context.Context, p Principal, id string, c Client) error {
 	raw, err := base64.RawURLEncoding.DecodeString(id)
 	if err != nil || len(raw) == 0 {
 		return ErrPasskeyNotFound
@@ -139,6 +142,7 @@ func (k *Passkeys) Delete(ctx context.Context, p Principal, id string) error {
 	k.svc.log.LogAttrs(ctx, slog.LevelInfo, "passkey removed", slog.String("event", "passkey_removed"),
 		slog.String("account_uuid", p.AccountUUID), slog.String("session_id", p.SessionID),
 		slog.String("passkey_id", id))
+	k.svc.record(ctx, k.svc.event(p.AccountUUID, EventPasskeyRemoved, p.SessionID, c))
 	return nil
 }
 

@@ -38,7 +38,7 @@ func (f *passkeyFixture) register(t *testing.T, caller account.Principal, id str
 		t.Fatalf("BeginRegistration: %v", err)
 	}
 	cred := accounttest.Credential{ID: []byte(id), UserHandle: accounttest.HandleIn(options), SignCount: count}
-	p, err := f.pk.FinishRegistration(t.Context(), caller, "", cred.For(options))
+	p, err := f.pk.FinishRegistration(t.Context(), caller, "", cred.For(options), client)
 	if err != nil {
 		t.Fatalf("FinishRegistration: %v", err)
 	}
@@ -95,14 +95,18 @@ func TestPasskeyRegisterListLoginDelete(t *testing.T) {
 		t.Fatal("LastUsedAt is still zero after a login")
 	}
 
-	if err := f.pk.Delete(t.Context(), f.caller, account.PasskeyID(p.ID)); err != nil {
+	if err := f.pk.Delete(t.Context(), f.caller, account.PasskeyID(p.ID), client); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	if _, err := f.login(t, accounttest.Credential{ID: []byte("cred-1"), UserHandle: f.handle(t, f.account.UUID)}); !errors.Is(err, account.ErrInvalidPasskey) {
 		t.Fatalf("login with a removed passkey: %v, want ErrInvalidPasskey", err)
 	}
-	if err := f.pk.Delete(t.Context(), f.caller, account.PasskeyID(p.ID)); !errors.Is(err, account.ErrPasskeyNotFound) {
+	if err := f.pk.Delete(t.Context(), f.caller, account.PasskeyID(p.ID), client); !errors.Is(err, account.ErrPasskeyNotFound) {
 		t.Fatalf("second Delete: %v, want ErrPasskeyNotFound", err)
+	}
+	want := []account.EventType{account.EventPasskeyAdded, account.EventLoginSucceeded, account.EventPasskeyRemoved}
+	if got := eventTypes(t, f.s, f.account.UUID); !slices.Equal(got, want) {
+		t.Fatalf("events = %v, want %v", got, want)
 	}
 }
 
@@ -111,7 +115,7 @@ func TestPasskeyRegistrationRules(t *testing.T) {
 	f := newPasskeyFixture(t)
 	ctx := t.Context()
 
-	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", []byte(`{}`)); !errors.Is(err, account.ErrNoCeremony) {
+	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", []byte(`{}`), client); !errors.Is(err, account.ErrNoCeremony) {
 		t.Fatalf("finish without begin: %v, want ErrNoCeremony", err)
 	}
 
@@ -122,15 +126,15 @@ func TestPasskeyRegistrationRules(t *testing.T) {
 	}
 	other := accounttest.Principal(f.s.StartSession(t, f.account.UUID))
 	cred := accounttest.Credential{ID: []byte("cred-1"), UserHandle: accounttest.HandleIn(options)}
-	if _, err := f.pk.FinishRegistration(ctx, other, "", cred.For(options)); !errors.Is(err, account.ErrNoCeremony) {
+	if _, err := f.pk.FinishRegistration(ctx, other, "", cred.For(options), client); !errors.Is(err, account.ErrNoCeremony) {
 		t.Fatalf("finish in another session: %v, want ErrNoCeremony", err)
 	}
 	bad := cred
 	bad.Invalid = true
-	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", bad.For(options)); !errors.Is(err, account.ErrInvalidPasskey) {
+	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", bad.For(options), client); !errors.Is(err, account.ErrInvalidPasskey) {
 		t.Fatalf("finish with a credential that does not verify: %v, want ErrInvalidPasskey", err)
 	}
-	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", cred.For(options)); !errors.Is(err, account.ErrNoCeremony) {
+	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", cred.For(options), client); !errors.Is(err, account.ErrNoCeremony) {
 		t.Fatalf("finish twice: %v, want ErrNoCeremony (a ceremony is used once)", err)
 	}
 
@@ -138,10 +142,10 @@ func TestPasskeyRegistrationRules(t *testing.T) {
 	options, _ = f.pk.BeginRegistration(ctx, f.caller)
 	cred.UserHandle = accounttest.HandleIn(options)
 	var verr *account.ValidationError
-	if _, err := f.pk.FinishRegistration(ctx, f.caller, "bad\nname", cred.For(options)); !errors.As(err, &verr) || verr.Fields[0].Field != "name" {
+	if _, err := f.pk.FinishRegistration(ctx, f.caller, "bad\nname", cred.For(options), client); !errors.As(err, &verr) || verr.Fields[0].Field != "name" {
 		t.Fatalf("finish with a control character in the name: %v, want a validation error on name", err)
 	}
-	p, err := f.pk.FinishRegistration(ctx, f.caller, "  Laptop  ", cred.For(options))
+	p, err := f.pk.FinishRegistration(ctx, f.caller, "  Laptop  ", cred.For(options), client)
 	if err != nil || p.Name != "Laptop" {
 		t.Fatalf("finish = %+v, %v; want the passkey called Laptop", p, err)
 	}
@@ -150,7 +154,7 @@ func TestPasskeyRegistrationRules(t *testing.T) {
 	options, _ = f.pk.BeginRegistration(ctx, f.caller)
 	f.s.Clock.Advance(account.PasskeyCeremonyTTL)
 	cred2 := accounttest.Credential{ID: []byte("cred-2"), UserHandle: accounttest.HandleIn(options)}
-	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", cred2.For(options)); !errors.Is(err, account.ErrNoCeremony) {
+	if _, err := f.pk.FinishRegistration(ctx, f.caller, "", cred2.For(options), client); !errors.Is(err, account.ErrNoCeremony) {
 		t.Fatalf("finish after %v: %v, want ErrNoCeremony", account.PasskeyCeremonyTTL, err)
 	}
 
@@ -159,14 +163,14 @@ func TestPasskeyRegistrationRules(t *testing.T) {
 	bobCaller := accounttest.Principal(f.s.StartSession(t, bob.UUID))
 	options, _ = f.pk.BeginRegistration(ctx, bobCaller)
 	stolen := accounttest.Credential{ID: []byte("cred-1"), UserHandle: accounttest.HandleIn(options)}
-	if _, err := f.pk.FinishRegistration(ctx, bobCaller, "", stolen.For(options)); !errors.Is(err, account.ErrPasskeyExists) {
+	if _, err := f.pk.FinishRegistration(ctx, bobCaller, "", stolen.For(options), client); !errors.Is(err, account.ErrPasskeyExists) {
 		t.Fatalf("register alice's credential id for bob: %v, want ErrPasskeyExists", err)
 	}
 	// And bob cannot remove alice's passkey.
-	if err := f.pk.Delete(ctx, bobCaller, account.PasskeyID([]byte("cred-1"))); !errors.Is(err, account.ErrPasskeyNotFound) {
+	if err := f.pk.Delete(ctx, bobCaller, account.PasskeyID([]byte("cred-1")), client); !errors.Is(err, account.ErrPasskeyNotFound) {
 		t.Fatalf("bob deletes alice's passkey: %v, want ErrPasskeyNotFound", err)
 	}
-	if err := f.pk.Delete(ctx, f.caller, "not base64url!"); !errors.Is(err, account.ErrPasskeyNotFound) {
+	if err := f.pk.Delete(ctx, f.caller, "not base64url!", client); !errors.Is(err, account.ErrPasskeyNotFound) {
 		t.Fatalf("delete a malformed id: %v, want ErrPasskeyNotFound", err)
 	}
 
@@ -233,6 +237,15 @@ func TestPasskeyLoginRules(t *testing.T) {
 	}
 	if n := f.s.Observer.Logins(account.LoginInvalidCredentials); n != 4 {
 		t.Errorf("failed logins counted as invalid_credentials = %d, want 4", n)
+	}
+	// Only the assertion of alice's own passkey, with her handle, goes in
+	// her history; one that names nobody's, or someone else's with the
+	// wrong handle, goes in nobody's.
+	failed := func(uuid string) int {
+		return len(slices.DeleteFunc(eventTypes(t, f.s, uuid), func(e account.EventType) bool { return e != account.EventLoginFailed }))
+	}
+	if a, b := failed(f.account.UUID), failed(bob.UUID); a != 1 || b != 0 {
+		t.Errorf("login_failed events of alice and bob = %d, %d; want 1, 0", a, b)
 	}
 
 	// A ceremony finishes once, right or wrong, and not after 5 minutes.

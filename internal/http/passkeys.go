@@ -112,7 +112,7 @@ func handlePasskeyRegisterFinish(pk *account.Passkeys, log *slog.Logger) http.Ha
 		if err != nil {
 			return
 		}
-		p, err := pk.FinishRegistration(r.Context(), principal(r.Context()), name, credential)
+		p, err := pk.FinishRegistration(r.Context(), principal(r.Context()), name, credential, clientFrom(r.Context()))
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -123,7 +123,7 @@ func handlePasskeyRegisterFinish(pk *account.Passkeys, log *slog.Logger) http.Ha
 
 func handleDeletePasskey(pk *account.Passkeys, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := pk.Delete(r.Context(), principal(r.Context()), chi.URLParam(r, "id")); err != nil {
+		if err := pk.Delete(r.Context(), principal(r.Context()), chi.URLParam(r, "id"), clientFrom(r.Context())); err != nil {
 			writeError(w, r, log, err)
 			return
 		}

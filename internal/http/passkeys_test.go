@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,19 @@ func TestPasskeyRegisterAndLogIn(t *testing.T) {
 	wantStatus(t, owner.do(t, http.MethodDelete, passkeysPath+"/"+a.CredentialID(), nil), http.StatusOK, "")
 	wantStatus(t, owner.do(t, http.MethodDelete, passkeysPath+"/"+a.CredentialID(), nil), http.StatusNotFound, "passkey_not_found")
 	wantStatus(t, passkeyLogin(t, b, a.Get), http.StatusBadRequest, "invalid_passkey")
+
+	// The account's security history has it all, newest first: the replayed
+	// assertion and the one whose counter did not grow are failed logins.
+	events := owner.do(t, http.MethodGet, accountsPath+"/events?limit=100", nil)
+	wantStatus(t, events, http.StatusOK, "")
+	var types []string
+	for _, e := range events.JSON.([]any) {
+		types = append(types, e.(map[string]any)["type"].(string))
+	}
+	want := []string{"passkey_removed", "login_succeeded", "login_failed", "login_failed", "login_succeeded", "passkey_added", "login_succeeded", "account_created"}
+	if !slices.Equal(types, want) {
+		t.Fatalf("events = %v, want %v", types, want)
+	}
 }
 
 // A passkey logs in to its own account only: an assertion whose user handle
