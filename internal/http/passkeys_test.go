@@ -306,3 +306,16 @@ func passkeyContract(t *testing.T, api *testAPI) {
 	wantStatus(t, owner.do(t, http.MethodDelete, passkeysPath+"/"+a.CredentialID(), nil), http.StatusOK, "")
 	wantStatus(t, owner.do(t, http.MethodDelete, passkeysPath+"/"+a.CredentialID(), nil), http.StatusNotFound, "passkey_not_found")
 }
+
+// Deleting the account deletes its passkeys: one kept in an authenticator
+// logs in to nothing, not even to a new account of the same account id.
+func TestPasskeyGoesWithItsAccount(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	owner, id := signedIn(t, api, "passkey-deleted")
+	a := passkeystest.New(testPasskeyOrigin)
+	addPasskey(t, owner, a, "")
+	wantStatus(t, owner.do(t, http.MethodDelete, accountsPath+"/me", map[string]string{"password": testPassword}), http.StatusOK, "")
+	api.register(t, id, testPassword)
+	wantStatus(t, passkeyLogin(t, api.newBrowser(t), a.Get), http.StatusBadRequest, "invalid_passkey")
+}
