@@ -12,6 +12,9 @@ type Observer interface {
 	Refresh(outcome RefreshOutcome)
 	// SessionsRevoked reports that n sessions were revoked, and why.
 	SessionsRevoked(reason RevokeReason, n int)
+	// MFALogin reports the outcome of one attempt to finish a login with a
+	// second factor.
+	MFALogin(factor Factor, outcome MFAOutcome)
 }
 
 // LoginOutcome is how a login attempt ended.
@@ -19,7 +22,10 @@ type LoginOutcome string
 
 // Outcomes of a login attempt.
 const (
-	LoginOK                 LoginOutcome = "ok"
+	LoginOK LoginOutcome = "ok"
+	// LoginMFARequired is a right password that must be followed by a
+	// second factor (see MFAOutcome).
+	LoginMFARequired        LoginOutcome = "mfa_required"
 	LoginInvalidCredentials LoginOutcome = "invalid_credentials" //nolint:gosec // a label, not a credential
 	LoginDisabled           LoginOutcome = "disabled"
 	LoginRateLimited        LoginOutcome = "rate_limited"
@@ -29,7 +35,7 @@ const (
 
 // LoginOutcomes lists every LoginOutcome.
 var LoginOutcomes = []LoginOutcome{
-	LoginOK, LoginInvalidCredentials, LoginDisabled, LoginRateLimited, LoginUnavailable, LoginError,
+	LoginOK, LoginMFARequired, LoginInvalidCredentials, LoginDisabled, LoginRateLimited, LoginUnavailable, LoginError,
 }
 
 // RefreshOutcome is how a refresh attempt ended.
@@ -61,6 +67,43 @@ const (
 var RefreshOutcomes = []RefreshOutcome{
 	RefreshOK, RefreshRotated, RefreshReused, RefreshInvalid, RefreshDisabled, RefreshSessionExpired,
 	RefreshRateLimited, RefreshUnavailable, RefreshError,
+}
+
+// Factor is a second factor that finishes a login.
+type Factor string
+
+// Second factors.
+const (
+	FactorTOTP         Factor = "totp"
+	FactorRecoveryCode Factor = "recovery_code"
+)
+
+// AllFactors lists every Factor.
+var AllFactors = []Factor{FactorTOTP, FactorRecoveryCode}
+
+// MFAOutcome is how an attempt to finish a login with a second factor
+// ended.
+type MFAOutcome string
+
+// Outcomes of the second step of a login.
+const (
+	MFAOK MFAOutcome = "ok"
+	// MFAInvalidCode is a wrong, replayed or used code.
+	MFAInvalidCode MFAOutcome = "invalid_code"
+	// MFAInvalidToken is an mfa_token that is unknown, expired, burned or
+	// used.
+	MFAInvalidToken MFAOutcome = "invalid_token"
+	// MFAInvalidRequest is a request that offers no factor or both.
+	MFAInvalidRequest MFAOutcome = "invalid_request"
+	MFADisabled       MFAOutcome = "disabled"
+	MFARateLimited    MFAOutcome = "rate_limited"
+	MFAUnavailable    MFAOutcome = "unavailable"
+	MFAError          MFAOutcome = "error"
+)
+
+// MFAOutcomes lists every MFAOutcome.
+var MFAOutcomes = []MFAOutcome{
+	MFAOK, MFAInvalidCode, MFAInvalidToken, MFAInvalidRequest, MFADisabled, MFARateLimited, MFAUnavailable, MFAError,
 }
 
 // RevokeReason says why sessions were revoked.
@@ -104,6 +147,7 @@ type nopObserver struct{}
 func (nopObserver) Login(LoginOutcome)                {}
 func (nopObserver) Refresh(RefreshOutcome)            {}
 func (nopObserver) SessionsRevoked(RevokeReason, int) {}
+func (nopObserver) MFALogin(Factor, MFAOutcome)       {}
 
 // observer returns the configured Observer, or one that ignores everything.
 func (s *Service) observer() Observer {
@@ -118,6 +162,8 @@ func loginOutcome(err error) LoginOutcome {
 	switch {
 	case err == nil:
 		return LoginOK
+	case errors.Is(err, ErrMFARequired):
+		return LoginMFARequired
 	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrInvalidPasskey), errors.Is(err, ErrNoCeremony):
 		return LoginInvalidCredentials
 	case errors.Is(err, ErrAccountDisabled):
@@ -128,6 +174,29 @@ func loginOutcome(err error) LoginOutcome {
 		return LoginUnavailable
 	default:
 		return LoginError
+	}
+}
+
+// mfaOutcome classifies the error LoginMFA returned.
+func mfaOutcome(err error) MFAOutcome {
+	var verr *ValidationError
+	switch {
+	case err == nil:
+		return MFAOK
+	case errors.Is(err, ErrInvalidMFACode):
+		return MFAInvalidCode
+	case errors.Is(err, ErrInvalidToken):
+		return MFAInvalidToken
+	case errors.As(err, &verr):
+		return MFAInvalidRequest
+	case errors.Is(err, ErrAccountDisabled):
+		return MFADisabled
+	case errors.Is(err, ErrRateLimited):
+		return MFARateLimited
+	case Unavailable(err):
+		return MFAUnavailable
+	default:
+		return MFAError
 	}
 }
 

@@ -37,6 +37,13 @@ type Config struct {
 	// Events keeps the security history; nil keeps none. Logins write
 	// theirs through SessionStore.Create, in the session's own statement.
 	Events EventStore
+	// Factors keeps the accounts' second factors; nil turns them off, and
+	// every login is by password alone. Challenges must be set with it.
+	Factors FactorStore
+	// Challenges keeps the logins that wait for their second factor.
+	Challenges MFAChallenges
+	// OTP checks TOTP codes; security.TOTP when nil.
+	OTP OTP
 }
 
 // Service carries out the account use cases on top of the stores.
@@ -59,6 +66,9 @@ func NewService(accounts AccountStore, sessions SessionStore, revocations Revoca
 	}
 	if cfg.SessionMaxLifetime <= 0 {
 		cfg.SessionMaxLifetime = noSessionLimit
+	}
+	if cfg.OTP == nil {
+		cfg.OTP = security.NewTOTP(TOTPIssuer)
 	}
 	return &Service{
 		accounts: accounts, sessions: sessions, revocations: revocations,
@@ -149,7 +159,9 @@ func (s *Service) Exists(ctx context.Context, accountID string) (bool, error) {
 // unknown accounts both give ErrInvalidCredentials after one bcrypt
 // comparison; a disabled account gives ErrAccountDisabled after a correct
 // password. An account id with too many failed logins gives a
-// *RateLimitError, even with the right password.
+// *RateLimitError, even with the right password. An account with a second
+// factor gives, after a correct password, an *MFARequiredError whose token
+// LoginMFA takes to finish the login.
 func (s *Service) Login(ctx context.Context, accountID, password string, c Client) (_ Tokens, err error) {
 	defer func() { s.observer().Login(loginOutcome(err)) }()
 	if err := s.checkLockout(ctx, accountID, c); err != nil {
@@ -183,6 +195,9 @@ func (s *Service) Login(ctx context.Context, accountID, password string, c Clien
 	}
 	if a.Disabled {
 		return Tokens{}, ErrAccountDisabled
+	}
+	if err := s.requireSecondFactor(ctx, a, password, c); err != nil {
+		return Tokens{}, err
 	}
 	tokens, err := s.startSession(ctx, a, c, []string{MethodPassword})
 	if err != nil {

@@ -35,6 +35,7 @@ type Metrics struct {
 	logins       *prometheus.CounterVec
 	refreshes    *prometheus.CounterVec
 	revoked      *prometheus.CounterVec
+	mfaLogins    *prometheus.CounterVec
 	hashWait     *prometheus.HistogramVec
 	hashDuration *prometheus.HistogramVec
 	hashBusy     *prometheus.CounterVec
@@ -70,6 +71,10 @@ func New(reg prometheus.Registerer, version string) *Metrics {
 			Namespace: namespace, Name: "sessions_revoked_total",
 			Help: "Sessions revoked, by reason.",
 		}, []string{"reason"}),
+		mfaLogins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "mfa_logins_total",
+			Help: "Attempts to finish a login with a second factor, by factor (totp, recovery_code) and outcome.",
+		}, []string{"factor", "outcome"}),
 		hashWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "bcrypt", Name: "queue_wait_seconds",
 			Help:    "Time bcrypt operations waited for a slot, by operation (hash, compare).",
@@ -96,11 +101,16 @@ func New(reg prometheus.Registerer, version string) *Metrics {
 	for _, r := range account.RevokeReasons {
 		m.revoked.WithLabelValues(string(r))
 	}
+	for _, f := range account.AllFactors {
+		for _, o := range account.MFAOutcomes {
+			m.mfaLogins.WithLabelValues(string(f), string(o))
+		}
+	}
 	for _, op := range []string{security.OpHash, security.OpCompare} {
 		m.hashBusy.WithLabelValues(op)
 	}
 	m.KeyMetrics = newKeyMetrics(reg)
-	reg.MustRegister(m.requests, m.rateLimited, m.logins, m.refreshes, m.revoked,
+	reg.MustRegister(m.requests, m.rateLimited, m.logins, m.refreshes, m.revoked, m.mfaLogins,
 		m.hashWait, m.hashDuration, m.hashBusy,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -150,6 +160,11 @@ func (m *Metrics) Refresh(outcome account.RefreshOutcome) {
 // SessionsRevoked counts revoked sessions.
 func (m *Metrics) SessionsRevoked(reason account.RevokeReason, n int) {
 	m.revoked.WithLabelValues(string(reason)).Add(float64(n))
+}
+
+// MFALogin counts an attempt to finish a login with a second factor.
+func (m *Metrics) MFALogin(factor account.Factor, outcome account.MFAOutcome) {
+	m.mfaLogins.WithLabelValues(string(factor), string(outcome)).Inc()
 }
 
 // HashWaited records how long a bcrypt operation queued for a slot.

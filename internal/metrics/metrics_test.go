@@ -38,6 +38,7 @@ func TestObserverCounts(t *testing.T) {
 accountd_logins_total{outcome="disabled"} 0
 accountd_logins_total{outcome="error"} 0
 accountd_logins_total{outcome="invalid_credentials"} 2
+accountd_logins_total{outcome="mfa_required"} 0
 accountd_logins_total{outcome="ok"} 1
 accountd_logins_total{outcome="rate_limited"} 0
 accountd_logins_total{outcome="unavailable"} 0

@@ -13,6 +13,12 @@ type Observer struct {
 	logins    map[account.LoginOutcome]int
 	refreshes map[account.RefreshOutcome]int
 	revoked   map[account.RevokeReason]int
+	mfa       map[mfaKey]int
+}
+
+type mfaKey struct {
+	factor  account.Factor
+	outcome account.MFAOutcome
 }
 
 var _ account.Observer = (*Observer)(nil)
@@ -23,6 +29,7 @@ func NewObserver() *Observer {
 		logins:    make(map[account.LoginOutcome]int),
 		refreshes: make(map[account.RefreshOutcome]int),
 		revoked:   make(map[account.RevokeReason]int),
+		mfa:       make(map[mfaKey]int),
 	}
 }
 
@@ -66,4 +73,18 @@ func (o *Observer) Revoked(reason account.RevokeReason) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.revoked[reason]
+}
+
+// MFALogin counts one attempt to finish a login with a second factor.
+func (o *Observer) MFALogin(factor account.Factor, outcome account.MFAOutcome) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.mfa[mfaKey{factor, outcome}]++
+}
+
+// MFALogins returns how many attempts with factor ended with outcome.
+func (o *Observer) MFALogins(factor account.Factor, outcome account.MFAOutcome) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.mfa[mfaKey{factor, outcome}]
 }

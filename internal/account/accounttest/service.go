@@ -36,6 +36,8 @@ type Service struct {
 	Revocations  *Revocations
 	Limiter      *Limiter
 	Observer     *Observer
+	Factors      *FactorStore
+	Challenges   *Challenges
 	Clock        *Clock
 	Hasher       *security.Hasher
 	JWT          *security.JWT
@@ -64,8 +66,8 @@ func WithLimits(l account.Limits) Option {
 }
 
 // WithConfig lets f change anything else of the account.Config (its clock,
-// limiter and observer are the fakes', and so is its event store unless f
-// sets one).
+// limiter, observer, factor store and challenges are the fakes', and so is
+// its event store unless f sets one).
 func WithConfig(f func(*account.Config)) Option {
 	return func(o *options) { f(&o.cfg) }
 }
@@ -112,6 +114,7 @@ func NewService(t testing.TB, opts ...Option) *Service {
 		AccountStore: accounts, SessionStore: NewSessionStore(accounts), EventStore: NewEventStore(accounts),
 		Revocations: NewRevocations(clock.Now),
 		Limiter:     NewLimiter(clock.Now), Observer: NewObserver(), Clock: clock, JWT: tokens,
+		Factors: NewFactorStore(accounts), Challenges: NewChallenges(clock.Now),
 	}
 	o := options{cfg: account.Config{
 		RefreshTTL: RefreshTTL, ReuseGrace: ReuseGrace,
@@ -127,6 +130,7 @@ func NewService(t testing.TB, opts ...Option) *Service {
 	if o.cfg.Events == nil {
 		o.cfg.Events = s.EventStore
 	}
+	o.cfg.Factors, o.cfg.Challenges = s.Factors, s.Challenges
 	s.Hasher = o.hasher
 	if s.Hasher == nil {
 		s.Hasher = NewHasher(t)
