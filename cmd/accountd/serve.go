@@ -126,7 +126,12 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
 	}
-	deps := app.Deps{Pool: pool, Redis: rdb, KeyPrefix: cfg.RedisKeyPrefix, Hasher: hasher, Logger: log}
+	factorCipher, err := app.FactorCipher([]byte(cfg.SecretKey), log)
+	if err != nil {
+		return err
+	}
+	deps := app.Deps{Pool: pool, Redis: rdb, KeyPrefix: cfg.RedisKeyPrefix, Hasher: hasher, Logger: log,
+		FactorCipher: factorCipher}
 	// The view and the keys outlive ctx until the server has drained, so
 	// requests in flight during shutdown can still check their tokens.
 	viewCtx, stopView := context.WithCancel(context.WithoutCancel(ctx))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/accountd/accountd/internal/account"
 	accounthttp "github.com/accountd/accountd/internal/http"
+	"github.com/accountd/accountd/internal/keys"
 	"github.com/accountd/accountd/internal/postgres"
 	"github.com/accountd/accountd/internal/redis"
 	"github.com/accountd/accountd/internal/security"
@@ -33,6 +34,9 @@ type Deps struct {
 	Hasher    *security.Hasher
 	Tokens    *security.JWT
 	Logger    *slog.Logger
+	// FactorCipher seals TOTP secrets at rest (see FactorCipher); nil
+	// stores them in the clear.
+	FactorCipher *keys.Cipher
 }
 
 // Instance is one wired accountd: the account service and the revocation
@@ -43,8 +47,9 @@ type Instance struct {
 	done    chan struct{}
 }
 
-// New builds the service on d with the policies of cfg (its Limiter, when
-// nil, is the Redis one) and starts the
+// New builds the service on d with the policies of cfg (its Limiter and
+// MFA Challenges, when nil, are the Redis ones, its Factors the PostgreSQL
+// store) and starts the
 // revocation view, which runs until ctx ends; Done is closed then. It waits
 // up to readyWait for the view's first load and logs when that takes
 // longer: the instance serves meanwhile and refuses access tokens with 503.
@@ -54,6 +59,16 @@ func New(ctx context.Context, d Deps, cfg account.Config) *Instance {
 		account.RevocationWindow(d.Tokens.TTL()), d.Logger)
 	if cfg.Limiter == nil {
 		cfg.Limiter = redis.NewLimiter(d.Redis, d.KeyPrefix)
+	}
+	if cfg.Factors == nil {
+		cipher := d.FactorCipher
+		if cipher == nil {
+			cipher = &keys.Cipher{}
+		}
+		cfg.Factors = postgres.NewFactorStore(d.Pool, cipher)
+	}
+	if cfg.Challenges == nil {
+		cfg.Challenges = redis.NewMFAChallenges(d.Redis, d.KeyPrefix)
 	}
 	in := &Instance{
 		Service: newService(d, sessions, view, cfg),

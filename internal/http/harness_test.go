@@ -344,7 +344,8 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	}
 	a.hasher = hasher
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), a.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Logger: log}
+	deps := app.Deps{Pool: a.pool, Redis: a.rdb, KeyPrefix: a.prefix, Hasher: hasher, Logger: log,
+		FactorCipher: factorCipher(t, a.key)}
 	tc := testTokenConfig(a.key, a.clock.Now)
 	if o.tokens != nil {
 		o.tokens(&tc)
