@@ -76,6 +76,10 @@ const (
 	ActionDeleteAccount  Action = "delete_account"
 	// ActionPasskeyLogin counts both steps of passkey logins.
 	ActionPasskeyLogin Action = "passkey_login"
+	// ActionLoginMFA is the second step of a login.
+	ActionLoginMFA Action = "token_mfa"
+	// ActionMFA is turning a second factor on or off.
+	ActionMFA Action = "mfa"
 )
 
 // AllowClient counts one call of action from the client's address. It

@@ -43,21 +43,22 @@ func readBody(w http.ResponseWriter, r *http.Request, mediaTypes ...string) ([]b
 }
 
 // stringFields lists the JSON names of dst's string fields; each one is
-// required.
-func stringFields(dst any) (names []string, fields []reflect.Value) {
+// required unless its tag says omitempty.
+func stringFields(dst any) (names []string, fields []reflect.Value, optional []bool) {
 	v := reflect.ValueOf(dst).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" && v.Field(i).Kind() == reflect.String {
 			names = append(names, name)
 			fields = append(fields, v.Field(i))
+			optional = append(optional, opts == "omitempty")
 		}
 	}
-	return names, fields
+	return names, fields, optional
 }
 
-// decodeJSON reads a JSON object into dst, a pointer to a struct of required
-// string fields. On failure it answers 415, 413 or a FastAPI-style 422 that
+// decodeJSON reads a JSON object into dst, a pointer to a struct of string
+// fields, required unless tagged omitempty. On failure it answers 415, 413 or a FastAPI-style 422 that
 // lists every missing or mistyped field, and returns errAnswered.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	body, _, err := readBody(w, r, "application/json")
@@ -78,10 +79,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		return errAnswered
 	}
 	var v account.ValidationError
-	names, fields := stringFields(dst)
+	names, fields, optional := stringFields(dst)
 	for i, name := range names {
 		raw, ok := obj[name]
 		if !ok {
+			if optional[i] {
+				continue
+			}
 			v.Fields = append(v.Fields, account.FieldError{Field: name, Type: "missing", Message: "Field required"})
 			continue
 		}

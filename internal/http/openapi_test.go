@@ -391,6 +391,7 @@ func TestOpenAPIContract(t *testing.T) {
 
 	passkeyContract(t, api)
 
+	c.wantStatuses(t, contractMFA(t, api)...)
 	c.wantCovered(t)
 	c.wantStatuses(t,
 		"POST /api/v1/accounts/ 201", "POST /api/v1/accounts/ 409", "POST /api/v1/accounts/ 413",

@@ -60,5 +60,10 @@ func addRoutes(r *chi.Mux, c Config) {
 		r.With(on, auth).Method(http.MethodDelete, "/passkeys/{id}", handleDeletePasskey(pk, log))
 		r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, "/passkeys/login/begin", handlePasskeyLoginBegin(pk, ck, log))
 		r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, "/passkeys/login/finish", handlePasskeyLoginFinish(pk, ck, log))
+		r.With(limit(account.ActionLoginMFA)).Method(http.MethodPost, "/token/mfa", handleTokenMFA(svc, ck, log))
+		r.With(auth).Method(http.MethodGet, "/mfa", handleMFAStatus(svc, log))
+		r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, "/mfa/totp", handleEnrollTOTP(svc, log))
+		r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, "/mfa/totp/confirm", handleConfirmTOTP(svc, log))
+		r.With(limit(account.ActionMFA), auth).Method(http.MethodDelete, "/mfa/totp", handleDisableTOTP(svc, log))
 	})
 }

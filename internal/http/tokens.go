@@ -43,6 +43,11 @@ func handleToken(svc *account.Service, c cookies, log *slog.Logger) http.Handler
 			return
 		}
 		t, err := svc.Login(r.Context(), req.Username, req.Password, clientFrom(r.Context()))
+		var mfa *account.MFARequiredError
+		if errors.As(err, &mfa) {
+			writeMFARequired(w, mfa)
+			return
+		}
 		if err != nil {
 			writeError(w, r, log, err)
 			return
