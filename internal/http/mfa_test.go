@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,6 +195,41 @@ func TestTOTPEnrolmentAndLogin(t *testing.T) {
 		http.StatusBadRequest, "invalid_mfa_code")
 	api.clock.Advance(security.TOTPPeriod)
 	wantStatus(t, api.finish(t, api.mfaToken(t, id), "code", api.code(t, secret)), http.StatusOK, "")
+
+	// Nothing secret reached the log.
+	logs := []byte(api.logs.String())
+	for _, s := range []string{secret, token, codes[0].(string), strings.ReplaceAll(codes[0].(string), "-", "")} {
+		wantNoSecret(t, "the log", logs, s)
+	}
+}
+
+// Of racing second steps with one mfa_token and one right code, exactly one
+// starts a session.
+func TestTokenMFARace(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t, withLimits(account.Limits{LoginFailures: account.LockoutAfter(100, time.Minute)}))
+	u := api.enableTOTP(t, "race")
+	token, code := api.mfaToken(t, u.id), api.code(t, u.secret)
+	const racers = 8
+	statuses := make([]int, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() { statuses[i] = api.finish(t, token, "code", code).Status })
+	}
+	wg.Wait()
+	ok := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusOK:
+			ok++
+		case http.StatusBadRequest, http.StatusUnauthorized:
+		default:
+			t.Fatalf("statuses %v: want one 200 and the rest 400 or 401", statuses)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("statuses %v: %d sessions started, want 1", statuses, ok)
+	}
 }
 
 // wantNoClearFactors fails when the tables hold the TOTP secret or a
