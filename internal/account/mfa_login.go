@@ -92,6 +92,10 @@ func (s *Service) requireSecondFactor(ctx context.Context, a Account, password s
 	if !f.TOTP {
 		return nil
 	}
+	if s.cfg.Challenges == nil {
+		// Never let a factor be skipped for want of somewhere to wait for it.
+		return fmt.Errorf("%w: second factors have no challenge store", ErrUnavailable)
+	}
 	// The password is at hand only now: rehash here, and bind the
 	// challenge to the hash in force afterwards.
 	if s.hasher.NeedsRehash(a.PasswordHash) {
@@ -127,7 +131,7 @@ func (s *Service) LoginMFA(ctx context.Context, m MFAAttempt, c Client) (_ Token
 	if err := m.check(); err != nil {
 		return Tokens{}, err
 	}
-	if s.cfg.Factors == nil || m.Token == "" || len(m.Token) > maxTokenLength {
+	if s.cfg.Factors == nil || s.cfg.Challenges == nil || m.Token == "" || len(m.Token) > maxTokenLength {
 		return Tokens{}, ErrInvalidToken
 	}
 	hash := security.HashToken(m.Token)

@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -362,5 +363,18 @@ func TestDisableTOTPWithACode(t *testing.T) {
 	}
 	if _, err := f.s.Login(t.Context(), "alice", password, client); err != nil {
 		t.Fatalf("Login after DisableTOTP = %v", err)
+	}
+}
+
+// A factor store without a challenge store never lets a login skip the
+// factor: the first step fails as unavailable.
+func TestSecondFactorWithoutChallengeStore(t *testing.T) {
+	t.Parallel()
+	f := withTOTP(t)
+	s := account.NewService(f.s.AccountStore, f.s.SessionStore, f.s.Revocations, f.s.Hasher, f.s.JWT,
+		account.Config{RefreshTTL: accounttest.RefreshTTL, Now: f.s.Clock.Now, Factors: f.s.Factors},
+		slog.New(slog.DiscardHandler))
+	if _, err := s.Login(t.Context(), "alice", password, client); !account.Unavailable(err) {
+		t.Fatalf("Login = %v, want an unavailable error, never tokens", err)
 	}
 }
