@@ -149,6 +149,9 @@ func (s *Service) LoginMFA(ctx context.Context, m MFAAttempt, c Client) (_ Token
 		if err := s.cfg.Challenges.Fail(ctx, hash, MaxMFAFailures); err != nil && !errors.Is(err, ErrNotFound) {
 			return Tokens{}, fmt.Errorf("count mfa failure: %w", err)
 		}
+		// A wrong second factor is a failed login by someone who knows the
+		// password: the account's history must show it.
+		s.record(ctx, s.event(a.UUID, EventLoginFailed, "", c))
 		return Tokens{}, s.wrongCode(ctx, a, c)
 	}
 	switch err := s.cfg.Challenges.Take(ctx, hash); {

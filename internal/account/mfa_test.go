@@ -378,3 +378,40 @@ func TestSecondFactorWithoutChallengeStore(t *testing.T) {
 		t.Fatalf("Login = %v, want an unavailable error, never tokens", err)
 	}
 }
+
+// Turning TOTP on and off, a wrong second factor and a recovery code are in
+// the account's security history.
+func TestMFAEvents(t *testing.T) {
+	t.Parallel()
+	f := withTOTP(t)
+	token := f.mfaToken(t)
+	if _, err := f.finish(t, account.MFAAttempt{Token: token, Code: f.wrong(t)}); !errors.Is(err, account.ErrInvalidMFACode) {
+		t.Fatal(err)
+	}
+	tokens, err := f.finish(t, account.MFAAttempt{Token: token, RecoveryCode: f.recovery[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.DisableTOTP(t.Context(), f.caller, password, f.now(t), client); err != nil {
+		t.Fatal(err)
+	}
+	var got []account.EventType
+	for _, e := range f.s.EventStore.All() {
+		got = append(got, e.Type)
+		switch e.Type {
+		case account.EventMFAEnabled, account.EventMFADisabled:
+			if e.SessionID != f.caller.SessionID {
+				t.Errorf("%s in session %q, want the caller's %q", e.Type, e.SessionID, f.caller.SessionID)
+			}
+		case account.EventLoginSucceeded:
+			if e.SessionID != tokens.SessionID {
+				t.Errorf("login_succeeded in session %q, want the new session %q", e.SessionID, tokens.SessionID)
+			}
+		}
+	}
+	want := []account.EventType{account.EventMFAEnabled, account.EventLoginFailed, account.EventRecoveryCodeUsed,
+		account.EventLoginSucceeded, account.EventMFADisabled}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+}

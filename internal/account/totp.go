@@ -119,6 +119,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string, c C
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "second factor enabled", slog.String("event", "mfa_enabled"),
 		slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
+	s.record(ctx, s.event(a.UUID, EventMFAEnabled, p.SessionID, c))
 	return codes, nil
 }
 
@@ -157,6 +158,7 @@ func (s *Service) DisableTOTP(ctx context.Context, p Principal, password, code s
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "second factor disabled", slog.String("event", "mfa_disabled"),
 		slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
+	s.record(ctx, s.event(a.UUID, EventMFADisabled, p.SessionID, c))
 	return nil
 }
 
@@ -175,6 +177,7 @@ func (s *Service) useFactor(ctx context.Context, a Account, code, recoveryCode s
 		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "recovery code used", slog.String("event", "recovery_code_used"),
 			slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
+		s.record(ctx, s.event(a.UUID, EventRecoveryCodeUsed, "", c))
 		return nil
 	}
 	secret, err := s.cfg.Factors.TOTP(ctx, a.UUID)

@@ -282,6 +282,23 @@ func TestRecoveryCodeLogin(t *testing.T) {
 		t.Fatalf("recovery_codes_left = %v, want %d", r.obj(t)["recovery_codes_left"], account.RecoveryCodeCount-1)
 	}
 	wantStatus(t, api.finish(t, api.mfaToken(t, u.id), "recovery_code", u.recovery[1]), http.StatusOK, "")
+	wantEventTypes(t, api, u.access, "mfa_enabled", "recovery_code_used", "login_failed", "recovery_code_used")
+}
+
+// wantEventTypes fails unless the caller's security history, oldest first,
+// holds the types in order among its other events.
+func wantEventTypes(t *testing.T, api *testAPI, access string, want ...string) {
+	t.Helper()
+	var got []string
+	events := api.events(t, access, 100)
+	for i := len(events) - 1; i >= 0; i-- {
+		if typ, _ := events[i]["type"].(string); slices.Contains(want, typ) {
+			got = append(got, typ)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events = %v, want %v in this order", got, want)
+	}
 }
 
 // Five wrong codes burn the mfa_token; the lock-out is set high here, so
@@ -345,6 +362,7 @@ func TestDisableTOTPNeedsPasswordAndCode(t *testing.T) {
 		http.StatusUnprocessableEntity, "validation_error")
 	wantStatus(t, disable(testPassword, api.code(t, u.secret)), http.StatusOK, "")
 	wantStatus(t, disable(testPassword, api.code(t, u.secret)), http.StatusConflict, "totp_not_enabled")
+	wantEventTypes(t, api, u.access, "mfa_enabled", "mfa_disabled")
 	wantAMR(t, api.login(t, u.id, testPassword).access, "pwd")
 	r := api.do(t, http.MethodGet, mfaPath, nil, bearer(u.access))
 	if got := string(bytes.TrimSpace(r.Body)); got != `{"totp":false,"passkeys":0,"recovery_codes_left":0}` {
