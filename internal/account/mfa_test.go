@@ -415,3 +415,15 @@ func TestMFAEvents(t *testing.T) {
 		t.Fatalf("events = %v, want %v", got, want)
 	}
 }
+
+// An account's factors go with it.
+func TestDeleteAccountDeletesFactors(t *testing.T) {
+	t.Parallel()
+	f := withTOTP(t)
+	if err := f.s.DeleteAccount(t.Context(), f.caller, password, client); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.s.Factors.Factors(t.Context(), f.account.UUID); err != nil || st != (account.Factors{}) {
+		t.Fatalf("factors of a deleted account = %+v, %v; want none", st, err)
+	}
+}

@@ -422,3 +422,25 @@ func TestTokenMFAPerIPLimit(t *testing.T) {
 	wantStatus(t, api.do(t, http.MethodPost, accountsPath+"/token", loginForm("nobody-"+randomHex(3), "wrong-password")),
 		http.StatusBadRequest, "invalid_credentials")
 }
+
+// Deleting an account deletes its factors; the account id registered again
+// logs in with its password alone.
+func TestDeleteAccountDeletesFactors(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	u := api.enableTOTP(t, "delete-mfa")
+	var uuid string
+	if err := api.pool.QueryRow(context.Background(), "SELECT uuid FROM accounts WHERE lower(account_id) = lower($1)", u.id).Scan(&uuid); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, api.do(t, http.MethodDelete, accountsPath+"/me", map[string]string{"password": testPassword}, bearer(u.access)),
+		http.StatusOK, "")
+	var n int
+	err := api.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM totp_secrets WHERE account_uuid = $1)
+ + (SELECT count(*) FROM recovery_codes WHERE account_uuid = $1)`, uuid).Scan(&n)
+	if err != nil || n != 0 {
+		t.Fatalf("factor rows of the deleted account: %d, %v; want 0", n, err)
+	}
+	api.register(t, u.id, testPassword)
+	wantAMR(t, api.login(t, u.id, testPassword).access, "pwd")
+}

@@ -37,9 +37,22 @@ func NewFactorStore(accounts *AccountStore) *FactorStore {
 	}
 }
 
+// forget drops the factors of an account that no longer exists, as the
+// PostgreSQL store's foreign keys cascade.
+func (s *FactorStore) forget(ctx context.Context, id string) {
+	if _, err := s.accounts.ByUUID(ctx, id); err == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.totp, id)
+	delete(s.recovery, id)
+}
+
 // Factors returns which second factors the account has.
-func (s *FactorStore) Factors(_ context.Context, accountUUID string) (account.Factors, error) {
+func (s *FactorStore) Factors(ctx context.Context, accountUUID string) (account.Factors, error) {
 	id, _ := canonicalUUID(accountUUID)
+	s.forget(ctx, id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var f account.Factors
@@ -77,8 +90,9 @@ func (s *FactorStore) PutPendingTOTP(ctx context.Context, accountUUID, secret st
 
 // TOTP returns the account's secret. It returns account.ErrNotFound when
 // there is none.
-func (s *FactorStore) TOTP(_ context.Context, accountUUID string) (account.TOTPSecret, error) {
+func (s *FactorStore) TOTP(ctx context.Context, accountUUID string) (account.TOTPSecret, error) {
 	id, _ := canonicalUUID(accountUUID)
+	s.forget(ctx, id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	row := s.totp[id]
