@@ -37,7 +37,8 @@ func NewFactorStore(pool *pgxpool.Pool, cipher *keys.Cipher) *FactorStore {
 const (
 	factorsSQL = `
 SELECT EXISTS (SELECT 1 FROM totp_secrets WHERE account_uuid = $1 AND confirmed_at IS NOT NULL),
-       (SELECT count(*) FROM recovery_codes WHERE account_uuid = $1 AND used_at IS NULL)`
+       (SELECT count(*) FROM recovery_codes WHERE account_uuid = $1 AND used_at IS NULL),
+       (SELECT count(*) FROM passkeys WHERE account_uuid = $1)`
 
 	// A pending secret is replaced, with a new id; a confirmed one stays,
 	// and then no row comes back.
@@ -81,14 +82,15 @@ UPDATE recovery_codes SET used_at = $3 WHERE account_uuid = $1 AND code_hash = $
 // sealed secret cannot be moved to another account's row.
 func sealName(accountUUID string) string { return "totp:" + strings.ToLower(accountUUID) }
 
-// Factors returns which second factors the account has. Passkeys are not
-// stored yet: their count is 0.
+// Factors returns which second factors the account has, its passkeys (of
+// the passkeys table) counted, in one statement.
 func (s *FactorStore) Factors(ctx context.Context, accountUUID string) (account.Factors, error) {
 	var f account.Factors
 	if !validUUID(accountUUID) {
 		return f, nil
 	}
-	if err := s.pool.QueryRow(ctx, factorsSQL, accountUUID).Scan(&f.TOTP, &f.RecoveryCodesLeft); err != nil {
+	err := s.pool.QueryRow(ctx, factorsSQL, accountUUID).Scan(&f.TOTP, &f.RecoveryCodesLeft, &f.Passkeys)
+	if err != nil {
 		return account.Factors{}, translate("find second factors", err)
 	}
 	return f, nil

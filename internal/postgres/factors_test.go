@@ -235,3 +235,19 @@ func TestFactorsGoWithTheAccount(t *testing.T) {
 		t.Fatalf("rows of a deleted account's factors: %d, %v; want 0", n, err)
 	}
 }
+
+// Factors counts the account's passkeys, of the passkeys table.
+func TestFactorsCountPasskeys(t *testing.T) {
+	t.Parallel()
+	store, f := newFactorStore(t, nil)
+	for i := range 2 {
+		_, err := f.pool.Exec(t.Context(), `INSERT INTO passkeys (id, account_uuid, name, public_key, aaguid, created_at)
+VALUES ($1, $2, 'Passkey', '\x00', '\x00', $3)`, newHash(t), f.accountUUID, t0)
+		if err != nil {
+			t.Fatalf("insert passkey %d: %v", i, err)
+		}
+	}
+	if got, err := store.Factors(t.Context(), f.accountUUID); err != nil || got != (account.Factors{Passkeys: 2}) {
+		t.Fatalf("Factors = %+v, %v; want 2 passkeys and nothing else", got, err)
+	}
+}

@@ -11,8 +11,9 @@ import (
 // FactorStore is an in-memory account.FactorStore with the semantics of
 // the PostgreSQL one: one TOTP secret per account, pending or confirmed,
 // each enrolment with a new ID; recovery codes kept by hash. Factors of
-// accounts that do not exist cannot be stored. It is safe for concurrent
-// use.
+// accounts that do not exist cannot be stored. Passkeys are kept by a
+// PasskeyStore, which this fake does not see: it counts none. It is safe
+// for concurrent use.
 type FactorStore struct {
 	accounts *AccountStore
 	mu       sync.Mutex
