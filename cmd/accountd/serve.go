@@ -55,7 +55,7 @@ func openPostgres(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error)
 
 // openRedis connects to REDIS_URL, or starts the in-process server when it
 // is unset. The returned func releases what it opened.
-func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*goredis.Client, func(), error) {
+func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (goredis.UniversalClient, func(), error) {
 	url := string(cfg.RedisURL)
 	closeEmbedded := func() {}
 	if url == "" {
