@@ -40,12 +40,14 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // openPostgres connects to the database (creating it when missing) and
 // migrates it when cfg asks for that.
 func openPostgres(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
-	pool, err := postgres.Open(ctx, string(cfg.DatabaseURL))
+	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.MigrateOnStart {
-		if err := postgres.Migrate(ctx, pool); err != nil {
+		if err := withMigrationPool(ctx, cfg, pool, func(p *pgxpool.Pool) error {
+			return postgres.Migrate(ctx, p)
+		}); err != nil {
 			pool.Close()
 			return nil, err
 		}
