@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -18,6 +19,10 @@ const (
 	schemeCluster     = "redis+cluster"
 	schemeClusterTLS  = "rediss+cluster"
 )
+
+// clusterStateReload is how often a cluster client rereads the slot map
+// while it is in use (one CLUSTER SLOTS per interval).
+const clusterStateReload = time.Second
 
 // errBadURL is the error of a REDIS_URL that names no deployment Open knows.
 var errBadURL = errors.New("bad redis url")
@@ -164,5 +169,10 @@ func parseCluster(scheme, rest string) (*goredis.ClusterOptions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadURL, err)
 	}
+	// go-redis learns a new slot owner from MOVED replies, which a primary
+	// that died cannot send: without a periodic reload, commands and the
+	// revocation feed would keep dialling it for a minute after its
+	// replica took over.
+	opts.ClusterStateReloadInterval = clusterStateReload
 	return opts, nil
 }
