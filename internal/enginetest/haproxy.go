@@ -20,11 +20,19 @@ type HAProxy struct {
 // One failed check takes a backend out, one good check puts it back.
 const HAProxyCheckInterval = 250 * time.Millisecond
 
+// HAProxyOptions change the balancer's behaviour.
+type HAProxyOptions struct {
+	// Retry sends a request whose connection to a backend failed, or that
+	// got no response at all, to another backend (retry-on conn-failure
+	// empty-response, option redispatch). Without it, such a request fails
+	// with 503, so that only the backends' draining protects requests.
+	Retry bool
+}
+
 // StartHAProxy starts HAProxy in HTTP mode on a free port, balancing round
 // robin over backends (host:port). A backend whose /health does not answer
-// 200 stops getting requests within one check interval; a request whose
-// connection to a backend fails is sent to another backend.
-func StartHAProxy(t testing.TB, backends []string) *HAProxy {
+// 200 stops getting requests within one check interval.
+func StartHAProxy(t testing.TB, backends []string, opts HAProxyOptions) *HAProxy {
 	t.Helper()
 	dir := workDir(t, "haproxy")
 	h := &HAProxy{port: FreePort(t)}
@@ -38,9 +46,6 @@ func StartHAProxy(t testing.TB, backends []string) *HAProxy {
 		"  timeout client 30s",
 		"  timeout server 30s",
 		"  timeout http-keep-alive 10s",
-		"  retries 3",
-		"  option redispatch 1",
-		"  retry-on conn-failure empty-response",
 		"frontend accountd",
 		"  bind "+h.Addr(),
 		"  default_backend accountd",
@@ -50,6 +55,11 @@ func StartHAProxy(t testing.TB, backends []string) *HAProxy {
 		"  http-check expect status 200",
 		"  default-server check inter "+inter+" fall 1 rise 1",
 	)
+	if opts.Retry {
+		cfg += lines("  retries 3", "  option redispatch 1", "  retry-on conn-failure empty-response")
+	} else {
+		cfg += lines("  retries 0")
+	}
 	for i, b := range backends {
 		cfg += fmt.Sprintf("  server accountd%d %s\n", i+1, b)
 	}
