@@ -13,22 +13,46 @@ import (
 // the cleanup.
 const cleanupLockKey = 0x6163636f756e74 // "account"
 
+// cleanupBatch is how many sessions (or refresh tokens) one cleanup
+// statement deletes at most: each batch is a short transaction of its own,
+// so that no statement runs long nor holds many row locks, however much
+// there is to delete.
+const cleanupBatch = 5000
+
 const (
+	// The transaction-scoped lock holds through a transaction pooler,
+	// where a session-level one would stay with a server connection.
 	cleanupLockSQL = `SELECT pg_try_advisory_xact_lock($1)`
 
-	// Sessions go when revoked, or expired, for longer than the retention;
-	// their refresh tokens go with them (ON DELETE CASCADE), counted first.
+	// Sessions go when revoked, or expired, for longer than the retention
+	// (found through sessions_ended_at_idx), their refresh tokens with them.
+	// Rows that a request has locked are skipped until the next batch or
+	// run: cleanup never makes a refresh wait.
 	//nolint:gosec // G101: a query that names a token table, not a credential
-	cleanupSessionTokensSQL = `
-DELETE FROM refresh_tokens WHERE session_id IN (
+	cleanupSessionsSQL = `
+WITH doomed AS (
     SELECT id FROM sessions
-    WHERE coalesce(revoked_at, expires_at) < $1)`
-	cleanupSessionsSQL = `DELETE FROM sessions WHERE coalesce(revoked_at, expires_at) < $1`
+    WHERE coalesce(revoked_at, expires_at) < $1
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED),
+tokens AS (
+    DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM doomed) RETURNING 1),
+gone AS (
+    DELETE FROM sessions WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM tokens)`
 
 	// Tokens of live sessions go once expired for longer than the retention:
 	// a replay of one is refused as invalid either way.
 	//nolint:gosec // G101: a query that names a token table, not a credential
-	cleanupTokensSQL = `DELETE FROM refresh_tokens WHERE expires_at < $1`
+	cleanupTokensSQL = `
+WITH doomed AS (
+    SELECT id FROM refresh_tokens
+    WHERE expires_at < $1
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED),
+gone AS (
+    DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+SELECT 0, count(*) FROM gone`
 )
 
 // CleanupResult says what Cleanup removed.
@@ -37,39 +61,54 @@ type CleanupResult struct {
 	Ran           bool
 	Sessions      int64
 	RefreshTokens int64
+	// Batches is how many transactions the deletes took.
+	Batches int
 }
 
 // Cleanup deletes sessions and refresh tokens that have been revoked or
-// expired for longer than retention before now, in one transaction under an
-// advisory lock, so that only one instance runs it at a time. Revoked
-// sessions are kept for the retention because they are the durable record
-// of revocations.
+// expired for longer than retention before now. It works in batches of
+// cleanupBatch rows, each a transaction under a transaction-scoped advisory
+// lock, so that only one instance cleans up at a time, no statement runs
+// long, and requests are never kept waiting. Revoked sessions are kept for
+// the retention because they are the durable record of revocations.
 func Cleanup(ctx context.Context, pool *pgxpool.Pool, now time.Time, retention time.Duration) (CleanupResult, error) {
+	return cleanup(ctx, pool, now.Add(-retention), cleanupBatch)
+}
+
+func cleanup(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time, batch int) (CleanupResult, error) {
 	var res CleanupResult
-	cutoff := now.Add(-retention)
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, cleanupLockSQL, int64(cleanupLockKey)).Scan(&res.Ran); err != nil || !res.Ran {
-			return err
+	for _, sql := range []string{cleanupSessionsSQL, cleanupTokensSQL} {
+		for {
+			locked, sessions, tokens, err := cleanupBatchTx(ctx, pool, sql, cutoff, batch)
+			if err != nil {
+				return CleanupResult{}, translate("clean up refresh tokens", err)
+			}
+			if !locked {
+				// Another instance is cleaning up: it carries on.
+				return res, nil
+			}
+			res.Ran = true
+			res.Batches++
+			res.Sessions += sessions
+			res.RefreshTokens += tokens
+			if max(sessions, tokens) < int64(batch) {
+				break
+			}
 		}
-		tag, err := tx.Exec(ctx, cleanupSessionTokensSQL, cutoff)
-		if err != nil {
-			return err
-		}
-		res.RefreshTokens = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, cleanupSessionsSQL, cutoff); err != nil {
-			return err
-		}
-		res.Sessions = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, cleanupTokensSQL, cutoff); err != nil {
-			return err
-		}
-		res.RefreshTokens += tag.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return CleanupResult{}, translate("clean up refresh tokens", err)
 	}
 	return res, nil
+}
+
+// cleanupBatchTx runs one batch in its own transaction under the lock.
+func cleanupBatchTx(ctx context.Context, pool *pgxpool.Pool, sql string, cutoff time.Time, batch int) (
+	locked bool, sessions, tokens int64, err error) {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, cleanupLockSQL, int64(cleanupLockKey)).Scan(&locked); err != nil || !locked {
+			return err
+		}
+		return tx.QueryRow(ctx, sql, cutoff, batch).Scan(&sessions, &tokens)
+	})
+	return locked, sessions, tokens, err
 }
 
 // String describes the result for a log line or the cleanup command.

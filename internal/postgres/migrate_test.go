@@ -64,8 +64,11 @@ func TestMigrateUpStatusDown(t *testing.T) {
 		t.Fatalf("second Migrate: got %v, want nil (nothing to do)", err)
 	}
 
-	if err := postgres.MigrateDown(t.Context(), pool); err != nil {
-		t.Fatalf("MigrateDown: %v", err)
+	// Roll back every migration, newest first.
+	for range strings.Count(got, "\n") {
+		if err := postgres.MigrateDown(t.Context(), pool); err != nil {
+			t.Fatalf("MigrateDown: %v", err)
+		}
 	}
 	if tableExists(t, pool, "accounts") {
 		t.Fatal("table accounts exists after MigrateDown, want it dropped")
