@@ -17,7 +17,7 @@ const cleanupLockKey = 0x6163636f756e74 // "account"
 // statement deletes at most: each batch is a short transaction of its own,
 // so that no statement runs long nor holds many row locks, however much
 // there is to delete.
-const cleanupBatch = 5000
+const cleanupBatch = 2000
 
 const (
 	// The transaction-scoped lock holds through a transaction pooler,
