@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,6 +98,8 @@ type CleanupFigures struct {
 	Batches       int           `json:"batches"`
 	Took          time.Duration `json:"took_ns"`
 	Longest       time.Duration `json:"longest_statement_ns"`
+	LongestSQL    string        `json:"longest_statement"`
+	OverTarget    int           `json:"statements_over_1s"`
 	Refresh       Stats         `json:"refresh_during_cleanup"`
 }
 
@@ -130,32 +133,45 @@ func measureCleanup(ctx context.Context, o options, svc *runningService, dbURL s
 	if err != nil {
 		return f, err
 	}
-	f.Sessions, f.RefreshTokens, f.Batches, f.Longest = res.Sessions, res.RefreshTokens, res.Batches, tracer.max()
+	f.Sessions, f.RefreshTokens, f.Batches = res.Sessions, res.RefreshTokens, res.Batches
+	tracer.mu.Lock()
+	f.Longest, f.LongestSQL, f.OverTarget = tracer.longest, tracer.sql, tracer.over
+	tracer.mu.Unlock()
 	return f, nil
 }
 
-// longestQuery is a pgx tracer that keeps the longest query's duration.
+// longestQuery is a pgx tracer that keeps the longest query's duration
+// and text, and counts the queries over targetLongestDelete.
 type longestQuery struct {
 	mu      sync.Mutex
 	longest time.Duration
+	sql     string
+	over    int
 }
 
 type queryStartKey struct{}
 
-func (l *longestQuery) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	return context.WithValue(ctx, queryStartKey{}, time.Now())
+type queryStart struct {
+	at  time.Time
+	sql string
+}
+
+func (l *longestQuery) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	return context.WithValue(ctx, queryStartKey{}, queryStart{at: time.Now(), sql: d.SQL})
 }
 
 func (l *longestQuery) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
-	if start, ok := ctx.Value(queryStartKey{}).(time.Time); ok {
-		l.mu.Lock()
-		l.longest = max(l.longest, time.Since(start))
-		l.mu.Unlock()
+	start, ok := ctx.Value(queryStartKey{}).(queryStart)
+	if !ok {
+		return
 	}
-}
-
-func (l *longestQuery) max() time.Duration {
+	took := time.Since(start.at)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.longest
+	if took > l.longest {
+		l.longest, l.sql = took, strings.Join(strings.Fields(start.sql), " ")
+	}
+	if took > targetLongestDelete {
+		l.over++
+	}
 }

@@ -67,14 +67,18 @@ func (r *ScaleReport) Print(w io.Writer) {
 	c := r.Cleanup
 	fmt.Fprintf(tw, "cleanup: %d sessions + %d tokens in %d batches\t-\t%s\t-\t-\t-\t-\t\n", c.Sessions, c.RefreshTokens,
 		c.Batches, c.Took.Round(time.Millisecond))
-	fmt.Fprintf(tw, "cleanup: longest statement\t-\t%s\t-\t<%s\t%s\t-\t\n", c.Longest.Round(time.Millisecond),
-		targetLongestDelete, judge(c.Longest < targetLongestDelete && c.Sessions >= int64(r.Sizes.Expired)))
+	fmt.Fprintf(tw, "cleanup: longest statement (%d over %s)\t-\t%s\t-\t<%s\t%s\t-\t\n", c.OverTarget, targetLongestDelete,
+		c.Longest.Round(time.Millisecond), targetLongestDelete,
+		judge(c.Longest < targetLongestDelete && c.Sessions >= int64(r.Sizes.Expired)))
 	refreshRatio := 0.0
 	if r.Big.Refresh.GoodRPS > 0 {
 		refreshRatio = c.Refresh.GoodRPS / r.Big.Refresh.GoodRPS
 	}
 	fmt.Fprintf(tw, "refresh req/s during cleanup (p99 %.1f ms)\t-\t%.1f\t%.2f of big\t0 errors\t%s\t-\t\n",
 		c.Refresh.P99ms, c.Refresh.GoodRPS, refreshRatio, judge(c.Refresh.ErrorCount() == 0 && c.Refresh.Invalid == 0))
+	_ = tw.Flush()
+	fmt.Fprintf(w, "longest cleanup statement: %.120s\n", c.LongestSQL)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintf(tw, "accountd peak RSS\t-\t%.1f MiB\t-\t-\t-\t-\t\n", r.Memory.PeakMiB)
 	for _, s := range r.Seed {
 		fmt.Fprintf(tw, "seed %s (COPY)\t-\t%d rows in %s\t-\t-\t-\t-\t\n", s.Table, s.Rows, s.Took.Round(time.Second))

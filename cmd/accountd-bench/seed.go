@@ -87,6 +87,12 @@ func seedBig(ctx context.Context, dbURL string, sz scaleSizes, passwordHash stri
 	var spans []seedSpan
 	for _, tb := range tables {
 		start := time.Now()
+		// Secondary indexes are built once after the COPY rather than
+		// row by row: the same indexes, in a fraction of the time.
+		indexes, err := dropIndexes(ctx, conn, tb.name)
+		if err != nil {
+			return spans, err
+		}
 		vals := make([]any, len(tb.cols))
 		i := 0
 		n, err := conn.CopyFrom(ctx, pgx.Identifier{tb.name}, tb.cols, pgx.CopyFromFunc(func() ([]any, error) {
@@ -100,12 +106,24 @@ func seedBig(ctx context.Context, dbURL string, sz scaleSizes, passwordHash stri
 		if err != nil {
 			return spans, fmt.Errorf("seed %s: %w", tb.name, err)
 		}
+		for _, ddl := range indexes {
+			if _, err := conn.Exec(ctx, ddl); err != nil {
+				return spans, fmt.Errorf("seed %s: rebuild index: %w", tb.name, err)
+			}
+		}
 		spans = append(spans, seedSpan{Table: tb.name, Rows: int(n), Took: time.Since(start)})
 		logf("seeded %d %s in %s", n, tb.name, time.Since(start).Round(time.Second))
 	}
 	for _, q := range []string{
 		`SELECT setval(pg_get_serial_sequence('refresh_tokens', 'id'), (SELECT max(id) FROM refresh_tokens))`,
+		// Seeding takes minutes: the revocations move to the last 30
+		// minutes as of now, as the benchmark promises.
+		`UPDATE sessions SET revoked_at = now() - (random() * interval '29 minutes')
+		 WHERE revoked_at IS NOT NULL AND user_agent = 'accountd-bench/1'`,
 		`VACUUM (ANALYZE) accounts`, `VACUUM (ANALYZE) sessions`, `VACUUM (ANALYZE) refresh_tokens`,
+		// The bulk load's dirty pages are written now, not during the
+		// measurements that follow.
+		`CHECKPOINT`,
 	} {
 		start := time.Now()
 		if _, err := conn.Exec(ctx, q); err != nil {
@@ -149,4 +167,29 @@ func seedUUID(kind byte, i int) pgtype.UUID {
 func seedHash(k int) []byte {
 	h := sha256.Sum256(binary.BigEndian.AppendUint32([]byte{'t'}, uint32(k))) //nolint:gosec // G115: k < 2^31 seeded rows
 	return h[:]
+}
+
+// dropIndexes drops the indexes of table that back no constraint and
+// returns the statements that create them again.
+func dropIndexes(ctx context.Context, conn *pgx.Conn, table string) ([]string, error) {
+	rows, _ := conn.Query(ctx, `
+SELECT i.indexname, i.indexdef FROM pg_indexes i
+WHERE i.schemaname = current_schema() AND i.tablename = $1
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%I', i.indexname)::regclass)`, table)
+	type index struct{ Name, Def string }
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (index, error) {
+		var ix index
+		return ix, r.Scan(&ix.Name, &ix.Def)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seed %s: list indexes: %w", table, err)
+	}
+	defs := make([]string, 0, len(list))
+	for _, ix := range list {
+		if _, err := conn.Exec(ctx, "DROP INDEX "+pgx.Identifier{ix.Name}.Sanitize()); err != nil {
+			return nil, fmt.Errorf("seed %s: drop index %s: %w", table, ix.Name, err)
+		}
+		defs = append(defs, ix.Def)
+	}
+	return defs, nil
 }

@@ -17,42 +17,48 @@ const cleanupLockKey = 0x6163636f756e74 // "account"
 // statement deletes at most: each batch is a short transaction of its own,
 // so that no statement runs long nor holds many row locks, however much
 // there is to delete.
-const cleanupBatch = 2000
+const cleanupBatch = 1000
 
 const (
 	// The transaction-scoped lock holds through a transaction pooler,
 	// where a session-level one would stay with a server connection.
 	cleanupLockSQL = `SELECT pg_try_advisory_xact_lock($1)`
 
-	// Sessions go when revoked, or expired, for longer than the retention
-	// (found through sessions_ended_at_idx), their refresh tokens with them.
-	// Rows that a request has locked are skipped until the next batch or
-	// run: cleanup never makes a refresh wait.
+	// Sessions go when revoked, or expired, for longer than the retention,
+	// their refresh tokens with them, oldest first through
+	// sessions_ended_at_idx. Each batch starts where the last one ended
+	// ($3), so that no batch wades through the index entries of the rows
+	// the batches before it deleted (dead until vacuumed). Rows that a
+	// request has locked are skipped until the next run: cleanup never
+	// makes a refresh wait.
 	//nolint:gosec // G101: a query that names a token table, not a credential
 	cleanupSessionsSQL = `
 WITH doomed AS (
-    SELECT id FROM sessions
-    WHERE coalesce(revoked_at, expires_at) < $1
+    SELECT id, coalesce(revoked_at, expires_at) AS ended FROM sessions
+    WHERE coalesce(revoked_at, expires_at) < $1 AND coalesce(revoked_at, expires_at) >= $3
+    ORDER BY coalesce(revoked_at, expires_at)
     LIMIT $2
     FOR UPDATE SKIP LOCKED),
 tokens AS (
     DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM doomed) RETURNING 1),
 gone AS (
     DELETE FROM sessions WHERE id IN (SELECT id FROM doomed) RETURNING 1)
-SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM tokens)`
+SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM tokens),
+       coalesce((SELECT max(ended) FROM doomed), $3)`
 
 	// Tokens of live sessions go once expired for longer than the retention:
 	// a replay of one is refused as invalid either way.
 	//nolint:gosec // G101: a query that names a token table, not a credential
 	cleanupTokensSQL = `
 WITH doomed AS (
-    SELECT id FROM refresh_tokens
-    WHERE expires_at < $1
+    SELECT id, expires_at FROM refresh_tokens
+    WHERE expires_at < $1 AND expires_at >= $3
+    ORDER BY expires_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED),
 gone AS (
     DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM doomed) RETURNING 1)
-SELECT 0, count(*) FROM gone`
+SELECT 0, (SELECT count(*) FROM gone), coalesce((SELECT max(expires_at) FROM doomed), $3)`
 )
 
 // CleanupResult says what Cleanup removed.
@@ -78,37 +84,48 @@ func Cleanup(ctx context.Context, pool *pgxpool.Pool, now time.Time, retention t
 func cleanup(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time, batch int) (CleanupResult, error) {
 	var res CleanupResult
 	for _, sql := range []string{cleanupSessionsSQL, cleanupTokensSQL} {
+		from := time.Time{} // 0001-01-01: before any row
 		for {
-			locked, sessions, tokens, err := cleanupBatchTx(ctx, pool, sql, cutoff, batch)
+			b, err := cleanupBatchTx(ctx, pool, sql, cutoff, from, batch)
 			if err != nil {
 				return CleanupResult{}, translate("clean up refresh tokens", err)
 			}
-			if !locked {
+			if !b.locked {
 				// Another instance is cleaning up: it carries on.
 				return res, nil
 			}
 			res.Ran = true
 			res.Batches++
-			res.Sessions += sessions
-			res.RefreshTokens += tokens
-			if max(sessions, tokens) < int64(batch) {
+			res.Sessions += b.sessions
+			res.RefreshTokens += b.tokens
+			if max(b.sessions, b.tokens) < int64(batch) {
 				break
 			}
+			from = b.next
 		}
 	}
 	return res, nil
 }
 
-// cleanupBatchTx runs one batch in its own transaction under the lock.
-func cleanupBatchTx(ctx context.Context, pool *pgxpool.Pool, sql string, cutoff time.Time, batch int) (
-	locked bool, sessions, tokens int64, err error) {
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, cleanupLockSQL, int64(cleanupLockKey)).Scan(&locked); err != nil || !locked {
+// cleanupBatchResult is what one batch did.
+type cleanupBatchResult struct {
+	locked           bool
+	sessions, tokens int64
+	next             time.Time // where the next batch starts
+}
+
+// cleanupBatchTx runs one batch, from where the last one ended, in its own
+// transaction under the lock.
+func cleanupBatchTx(ctx context.Context, pool *pgxpool.Pool, sql string, cutoff, from time.Time, batch int) (
+	cleanupBatchResult, error) {
+	var b cleanupBatchResult
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, cleanupLockSQL, int64(cleanupLockKey)).Scan(&b.locked); err != nil || !b.locked {
 			return err
 		}
-		return tx.QueryRow(ctx, sql, cutoff, batch).Scan(&sessions, &tokens)
+		return tx.QueryRow(ctx, sql, cutoff, batch, from).Scan(&b.sessions, &b.tokens, &b.next)
 	})
-	return locked, sessions, tokens, err
+	return b, err
 }
 
 // String describes the result for a log line or the cleanup command.
