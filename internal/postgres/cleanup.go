@@ -83,7 +83,10 @@ func Cleanup(ctx context.Context, pool *pgxpool.Pool, now time.Time, retention t
 
 func cleanup(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time, batch int) (CleanupResult, error) {
 	var res CleanupResult
-	for _, sql := range []string{cleanupSessionsSQL, cleanupTokensSQL} {
+	// Expired tokens go first, the tokens of expired sessions with them:
+	// were the sessions first, the token pass would have to step over the
+	// index entries of every token their deletion left dead.
+	for _, sql := range []string{cleanupTokensSQL, cleanupSessionsSQL} {
 		from := time.Time{} // 0001-01-01: before any row
 		for {
 			b, err := cleanupBatchTx(ctx, pool, sql, cutoff, from, batch)
