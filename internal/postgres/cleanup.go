@@ -19,6 +19,16 @@ const cleanupLockKey = 0x6163636f756e74 // "account"
 // there is to delete.
 const cleanupBatch = 1000
 
+// Batches shrink (down to cleanupMinBatch) while they take longer than
+// cleanupSlowBatch, and grow back (up to the maximum) while they take less
+// than cleanupFastBatch, so that a slow or busy server gets short
+// statements too.
+const (
+	cleanupMinBatch  = 50
+	cleanupSlowBatch = 250 * time.Millisecond
+	cleanupFastBatch = 100 * time.Millisecond
+)
+
 const (
 	// The transaction-scoped lock holds through a transaction pooler,
 	// where a session-level one would stay with a server connection.
@@ -72,23 +82,26 @@ type CleanupResult struct {
 }
 
 // Cleanup deletes sessions and refresh tokens that have been revoked or
-// expired for longer than retention before now. It works in batches of
-// cleanupBatch rows, each a transaction under a transaction-scoped advisory
-// lock, so that only one instance cleans up at a time, no statement runs
-// long, and requests are never kept waiting. Revoked sessions are kept for
+// expired for longer than retention before now. It works in batches of at
+// most cleanupBatch rows (fewer while batches are slow), each a transaction
+// under a transaction-scoped advisory lock, so that only one instance cleans
+// up at a time, no statement runs long, and requests are never kept
+// waiting. Revoked sessions are kept for
 // the retention because they are the durable record of revocations.
 func Cleanup(ctx context.Context, pool *pgxpool.Pool, now time.Time, retention time.Duration) (CleanupResult, error) {
 	return cleanup(ctx, pool, now.Add(-retention), cleanupBatch)
 }
 
-func cleanup(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time, batch int) (CleanupResult, error) {
+func cleanup(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time, maxBatch int) (CleanupResult, error) {
 	var res CleanupResult
+	batch := maxBatch
 	// Expired tokens go first, the tokens of expired sessions with them:
 	// were the sessions first, the token pass would have to step over the
 	// index entries of every token their deletion left dead.
 	for _, sql := range []string{cleanupTokensSQL, cleanupSessionsSQL} {
 		from := time.Time{} // 0001-01-01: before any row
 		for {
+			start := time.Now()
 			b, err := cleanupBatchTx(ctx, pool, sql, cutoff, from, batch)
 			if err != nil {
 				return CleanupResult{}, translate("clean up refresh tokens", err)
@@ -105,6 +118,12 @@ func cleanup(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time, batch in
 				break
 			}
 			from = b.next
+			switch took := time.Since(start); {
+			case took > cleanupSlowBatch:
+				batch = max(batch/2, min(cleanupMinBatch, maxBatch))
+			case took < cleanupFastBatch:
+				batch = min(batch*2, maxBatch)
+			}
 		}
 	}
 	return res, nil
