@@ -8,7 +8,7 @@ GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/
 DEV_ENV  := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accountd?sslmode=disable} \
             REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}
 
-.PHONY: help services run build test fuzz bench soak lint fmt vet tools clean
+.PHONY: help services run build test test-pgbouncer fuzz bench bench-scale soak lint fmt vet tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,16 @@ build: ## build a static binary into bin/accountd
 
 test: services ## run every test (unit and integration, with the race detector) against the local PostgreSQL and Redis
 	$(GO) test -race -count=1 ./...
+
+# The integration packages, once more with every database connection through a
+# private PgBouncer in transaction mode (the tests of Redis deployments and
+# the balancer, which start their own PgBouncer where they need one, are not
+# repeated).
+PGBOUNCER_PKGS ?= ./internal/postgres/... ./internal/http/... ./cmd/accountd/...
+PGBOUNCER_SKIP ?= Sentinel|Cluster|HAProxy
+
+test-pgbouncer: services ## run the PostgreSQL integration tests again through PgBouncer (transaction pooling)
+	bash .ci/with-pgbouncer $(GO) test -race -count=1 -skip '$(PGBOUNCER_SKIP)' $(PGBOUNCER_PKGS)
 
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./internal/account:FuzzValidAccountID ./internal/http:FuzzDecodeJSON \
@@ -41,6 +51,13 @@ bench: services ## build accountd with production flags and benchmark it against
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/accountd
 	$(GO) build -o bin/accountd-bench ./cmd/accountd-bench
 	bin/accountd-bench -accountd $(BIN) $(BENCH_FLAGS)
+
+BENCH_SCALE_FLAGS ?=
+
+bench-scale: services ## seed 1M accounts, 5M sessions, 10M refresh tokens (COPY); hot paths, view rebuild, cleanup (not in make test)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/accountd
+	$(GO) build -o bin/accountd-bench ./cmd/accountd-bench
+	bin/accountd-bench -accountd $(BIN) -scale $(BENCH_SCALE_FLAGS)
 
 SOAK_DURATION ?= 10m
 

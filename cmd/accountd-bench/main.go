@@ -42,6 +42,9 @@ type options struct {
 	redisURL   string
 	pgbench    string
 	script     string
+	// scale runs the big-table benchmark (make bench-scale) instead.
+	scale      bool
+	scaleSizes scaleSizes
 }
 
 func main() {
@@ -81,6 +84,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis (loopback) for the service")
 	fs.StringVar(&o.pgbench, "pgbench", "pgbench", "pgbench binary")
 	fs.StringVar(&o.script, "script", "bench/rotation.sql", "pgbench script replaying one rotation")
+	fs.BoolVar(&o.scale, "scale", false, "run the big-table benchmark (make bench-scale) instead")
+	fs.IntVar(&o.scaleSizes.Accounts, "scale-accounts", 1_000_000, "accounts seeded for -scale")
+	fs.IntVar(&o.scaleSizes.Sessions, "scale-sessions", 5_000_000, "sessions seeded for -scale (each with 2 refresh tokens)")
+	fs.IntVar(&o.scaleSizes.Expired, "scale-expired", 1_000_000, "of those, sessions expired long ago, for cleanup")
+	fs.IntVar(&o.scaleSizes.Revoked, "scale-revoked", 100_000, "of those, sessions revoked in the last 30 minutes")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -108,6 +116,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-retries: want 0 to 10")
 	case o.bcryptCost < 4 || o.bcryptCost > 31:
 		return o, errors.New("-bcrypt-cost: want 4 to 31")
+	case o.scale && (o.scaleSizes.Accounts < 1 || o.scaleSizes.Expired+o.scaleSizes.Revoked > o.scaleSizes.Sessions):
+		return o, errors.New("-scale-*: want at least one account, and expired plus revoked sessions within the sessions")
 	}
 	if err := requireLoopback(o.pgURL); err != nil {
 		return o, fmt.Errorf("-pg: %w", err)
@@ -142,6 +152,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			err = fmt.Errorf("interrupted: %w", err)
 		}
 	}()
+	if o.scale {
+		return runScale(ctx, o, stdout, logf)
+	}
 	started := time.Now()
 	if err := checkRedis(ctx, o.redisURL); err != nil {
 		return err

@@ -21,7 +21,7 @@ import (
 // newMetrics makes this process's metrics registry, with accountd's
 // collectors and the pools' statistics, and returns the collectors and the
 // /metrics handler.
-func newMetrics(pool *pgxpool.Pool, rdb *goredis.Client) (*metrics.Metrics, http.Handler) {
+func newMetrics(pool *pgxpool.Pool, rdb goredis.UniversalClient) (*metrics.Metrics, http.Handler) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, version)
 	reg.MustRegister(metrics.NewPoolCollector(pool, rdb))

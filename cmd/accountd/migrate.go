@@ -18,7 +18,7 @@ func withDatabase(ctx context.Context, environ []string, fn func(config.Config, 
 	if err != nil {
 		return err
 	}
-	pool, err := postgres.Open(ctx, string(cfg.DatabaseURL))
+	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -26,10 +26,34 @@ func withDatabase(ctx context.Context, environ []string, fn func(config.Config, 
 	return fn(cfg, pool)
 }
 
+// openDatabase opens DATABASE_URL in DATABASE_QUERY_MODE, checking and
+// creating the database through DATABASE_DIRECT_URL when that is set.
+func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	return postgres.Open(ctx, string(cfg.DatabaseURL),
+		postgres.WithQueryMode(cfg.DatabaseQueryMode), postgres.WithDirectURL(string(cfg.DatabaseDirectURL)))
+}
+
+// withMigrationPool runs fn with a pool for migrations: one of
+// DATABASE_DIRECT_URL when it is set (schema changes may outlast a pooler's
+// timeouts), else pool.
+func withMigrationPool(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, fn func(*pgxpool.Pool) error) error {
+	if cfg.DatabaseDirectURL == "" {
+		return fn(pool)
+	}
+	direct, err := postgres.Open(ctx, string(cfg.DatabaseDirectURL))
+	if err != nil {
+		return err
+	}
+	defer direct.Close()
+	return fn(direct)
+}
+
 // migrate runs `accountd migrate up|down|status`.
 func migrate(ctx context.Context, sub string, environ []string, stdout io.Writer) error {
-	return withDatabase(ctx, environ, func(_ config.Config, pool *pgxpool.Pool) error {
-		return migrateCommand(ctx, sub, pool, stdout)
+	return withDatabase(ctx, environ, func(cfg config.Config, pool *pgxpool.Pool) error {
+		return withMigrationPool(ctx, cfg, pool, func(p *pgxpool.Pool) error {
+			return migrateCommand(ctx, sub, p, stdout)
+		})
 	})
 }
 

@@ -50,7 +50,7 @@ func cleanupLoop(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, log
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "cleanup", slog.Bool("ran", res.Ran),
 			slog.Int64("sessions_deleted", res.Sessions), slog.Int64("refresh_tokens_deleted", res.RefreshTokens),
-			slog.Int64("events_deleted", res.Events))
+			slog.Int64("events_deleted", res.Events), slog.Int("batches", res.Batches))
 	}
 }
 

@@ -40,12 +40,14 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // openPostgres connects to the database (creating it when missing) and
 // migrates it when cfg asks for that.
 func openPostgres(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
-	pool, err := postgres.Open(ctx, string(cfg.DatabaseURL))
+	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.MigrateOnStart {
-		if err := postgres.Migrate(ctx, pool); err != nil {
+		if err := withMigrationPool(ctx, cfg, pool, func(p *pgxpool.Pool) error {
+			return postgres.Migrate(ctx, p)
+		}); err != nil {
 			pool.Close()
 			return nil, err
 		}
@@ -55,7 +57,7 @@ func openPostgres(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error)
 
 // openRedis connects to REDIS_URL, or starts the in-process server when it
 // is unset. The returned func releases what it opened.
-func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (*goredis.Client, func(), error) {
+func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger) (goredis.UniversalClient, func(), error) {
 	url := string(cfg.RedisURL)
 	closeEmbedded := func() {}
 	if url == "" {

@@ -31,6 +31,12 @@ func (Secret) GoString() string { return `"[redacted]"` }
 type Config struct {
 	DatabaseURL    Secret `env:"DATABASE_URL" envDefault:"postgres://postgres@localhost:5432/accountd?sslmode=disable"`
 	MigrateOnStart bool   `env:"MIGRATE_ON_START" envDefault:"true"`
+	// DatabaseDirectURL, when set, reaches PostgreSQL directly (not through
+	// a pooler such as PgBouncer) to create the database and migrate it.
+	DatabaseDirectURL Secret `env:"DATABASE_DIRECT_URL"`
+	// DatabaseQueryMode is pgx's query execution mode; empty keeps the
+	// URL's default_query_exec_mode, else cache_statement.
+	DatabaseQueryMode string `env:"DATABASE_QUERY_MODE"`
 	// RedisURL is empty for the in-process Redis-compatible server.
 	RedisURL       Secret `env:"REDIS_URL"`
 	RedisKeyPrefix string `env:"REDIS_KEY_PREFIX" envDefault:"accountd:"`
@@ -200,6 +206,7 @@ func (c Config) validate() error {
 		ok   bool
 		want string
 	}{
+		{"DATABASE_QUERY_MODE", oneOf(c.DatabaseQueryMode, "", "cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"), "cache_statement, cache_describe, describe_exec, exec or simple_protocol (exec behind PgBouncer's transaction pooling)"},
 		{"SECRET_KEY", c.SecretKey == "" || len(c.SecretKey) >= security.MinKeyBytes(c.Algorithm),
 			fmt.Sprintf("at least %d bytes with ALGORITHM=%s (or unset)", security.MinKeyBytes(c.Algorithm), c.Algorithm)},
 		{"ALGORITHM", oneOf(c.Algorithm, "ES256", "EdDSA", "RS256", "HS256", "HS384", "HS512"), "ES256, EdDSA, RS256, HS256, HS384 or HS512"},

@@ -17,7 +17,7 @@ var _ prometheus.Collector = (*PoolCollector)(nil)
 
 // NewPoolCollector returns a collector of pg's and rdb's pool statistics;
 // either may be nil.
-func NewPoolCollector(pg *pgxpool.Pool, rdb *goredis.Client) *PoolCollector {
+func NewPoolCollector(pg *pgxpool.Pool, rdb goredis.UniversalClient) *PoolCollector {
 	c := &PoolCollector{pg: pg}
 	if rdb != nil {
 		c.redis = rdb

@@ -33,11 +33,26 @@ const asyncpgScheme = "postgresql+asyncpg://"
 // postgresql:// and postgresql+asyncpg:// URLs as well as key=value
 // connection strings. When the database does not exist, Open creates it on
 // the same server first. Failing to reach the server gives an error that
-// matches account.ErrUnavailable.
-func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+// matches account.ErrUnavailable. Options set the query mode and a direct
+// URL for a database reached through a pooler.
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*pgxpool.Pool, error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg, err := ParseConfig(databaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if o.queryMode != "" {
+		if cfg.ConnConfig.DefaultQueryExecMode, err = QueryMode(o.queryMode); err != nil {
+			return nil, err
+		}
+	}
+	if o.directURL != "" {
+		if err := ensureDirect(ctx, o.directURL); err != nil {
+			return nil, err
+		}
 	}
 	pool, err := connect(ctx, cfg)
 	if hasCode(err, codeInvalidCatalogName) {

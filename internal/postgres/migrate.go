@@ -16,8 +16,11 @@ import (
 	"github.com/accountd/accountd/migrations"
 )
 
-// Migrate applies every pending migration. Instances that start together take
-// turns through a PostgreSQL advisory lock, so each migration runs once.
+// Migrate applies every pending migration. Instances that start together
+// take turns through a lock row (goose's table lock), so each migration runs
+// once. The lock holds through a transaction pooler such as PgBouncer,
+// which a session-level advisory lock does not: it would stay with whichever
+// server connection took it.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return withProvider(ctx, pool, "migrate up", func(p *goose.Provider) error {
 		_, err := p.Up(ctx)
@@ -55,17 +58,26 @@ func MigrationStatus(ctx context.Context, pool *pgxpool.Pool, w io.Writer) error
 	})
 }
 
+// migrationLease is how long the migration lock outlives an instance that
+// died holding it.
+const migrationLease = 15 * time.Second
+
 // withProvider runs fn with a goose provider over pool and closes the
 // provider afterwards (which leaves pool open).
 func withProvider(ctx context.Context, pool *pgxpool.Pool, op string, fn func(*goose.Provider) error) (err error) {
 	// Poll for the lock every second, for up to five minutes, so that a
-	// second instance waits for the first one's migrations instead of failing.
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	// second instance waits for the first one's migrations instead of
+	// failing. The holder renews its lease every few seconds; the lease of
+	// one that died runs out after migrationLease.
+	locker, err := lock.NewPostgresTableLocker(
+		lock.WithTableLockTimeout(time.Second, 300),
+		lock.WithTableLeaseDuration(migrationLease),
+		lock.WithTableHeartbeatInterval(migrationLease/5))
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithLocker(locker))
 	if err != nil {
 		return errors.Join(fmt.Errorf("%s: %w", op, err), db.Close())
 	}

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"bytes"
-	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/accountd/accountd/internal/postgres"
 	"github.com/accountd/accountd/internal/postgres/pgtest"
-	"github.com/accountd/accountd/migrations"
 )
 
 // openEmpty opens a new database that has no migrations applied.
@@ -66,18 +64,10 @@ func TestMigrateUpStatusDown(t *testing.T) {
 		t.Fatalf("second Migrate: got %v, want nil (nothing to do)", err)
 	}
 
-	// Each MigrateDown undoes the latest migration: the first table goes
-	// with the last of them.
-	files, err := fs.Glob(migrations.FS, "*.sql")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("embedded migrations: %v, %v", files, err)
-	}
-	for i := range files {
-		if !tableExists(t, pool, "accounts") {
-			t.Fatalf("table accounts gone after %d of %d MigrateDowns, want it kept until the last", i, len(files))
-		}
+	// Roll back every migration, newest first.
+	for range strings.Count(got, "\n") {
 		if err := postgres.MigrateDown(t.Context(), pool); err != nil {
-			t.Fatalf("MigrateDown %d: %v", i+1, err)
+			t.Fatalf("MigrateDown: %v", err)
 		}
 	}
 	if tableExists(t, pool, "accounts") {

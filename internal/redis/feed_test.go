@@ -22,7 +22,7 @@ import (
 type rig struct {
 	srv             *redistest.Server
 	px              *faultproxy.Freezer
-	proxied, direct *goredis.Client
+	proxied, direct goredis.UniversalClient
 }
 
 // newRig starts a rig; query is added to the URL of the proxied client.

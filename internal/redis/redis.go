@@ -15,16 +15,14 @@ import (
 	"github.com/accountd/accountd/internal/account"
 )
 
-// Open connects to the Redis at url (redis://...) and pings it.
-func Open(ctx context.Context, url string) (*goredis.Client, error) {
-	opts, err := goredis.ParseURL(url)
+// Open connects to the Redis deployment that url names -- one server
+// (redis://), a Sentinel-monitored primary (redis+sentinel://) or a Cluster
+// (redis+cluster://); see newClient for the forms -- and pings it.
+func Open(ctx context.Context, url string) (goredis.UniversalClient, error) {
+	c, err := newClient(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
-	// Commands end with the caller's context deadline (the request's),
-	// not only after go-redis's own read and write timeouts.
-	opts.ContextTimeoutEnabled = true
-	c := goredis.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("ping redis: %w", err)

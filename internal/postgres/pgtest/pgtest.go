@@ -23,6 +23,14 @@ import (
 // the test databases.
 const EnvServerURL = "ACCOUNTD_TEST_DATABASE_URL"
 
+// EnvPoolerURL names the environment variable that sends the tests'
+// database connections through a pooler (PgBouncer in transaction mode) in
+// front of the test server. Test databases are still created and dropped
+// directly on the server; the URLs handed to the tests name the pooler's
+// host and port and carry its URL's options (such as
+// default_query_exec_mode=exec, which transaction pooling needs).
+const EnvPoolerURL = "ACCOUNTD_TEST_POOLER_URL"
+
 // DefaultServerURL is the server the tests use when EnvServerURL is unset.
 const DefaultServerURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
@@ -62,8 +70,21 @@ func NewDatabase(t testing.TB) (string, *pgxpool.Pool) {
 // UnusedDatabaseURL returns the URL of a database with a random name that does
 // not exist yet on the test server, for tests of code that creates and
 // migrates its own database. When the test ends, the database is dropped if
-// it was created, even if connections to it are still open.
+// it was created, even if connections to it are still open. With
+// EnvPoolerURL set, the database is created (empty) and the URL names the
+// pooler.
 func UnusedDatabaseURL(t testing.TB) string {
+	t.Helper()
+	direct := UnusedServerDatabaseURL(t)
+	if pooler := os.Getenv(EnvPoolerURL); pooler != "" {
+		return throughPooler(t, pooler, direct)
+	}
+	return direct
+}
+
+// UnusedServerDatabaseURL is UnusedDatabaseURL on the server itself, never
+// through a pooler, and the database is never created.
+func UnusedServerDatabaseURL(t testing.TB) string {
 	t.Helper()
 	server := ServerURL()
 	u, err := url.Parse(server)
@@ -81,6 +102,27 @@ func UnusedDatabaseURL(t testing.TB) string {
 
 	u.Path = "/" + name
 	return u.String()
+}
+
+// throughPooler creates the database directly on the server (a pooler
+// cannot create one) and returns its URL through the pooler.
+func throughPooler(t testing.TB, pooler, direct string) string {
+	t.Helper()
+	p, err := url.Parse(pooler)
+	if err != nil || (p.Scheme != "postgres" && p.Scheme != "postgresql") {
+		t.Fatalf("pgtest: %s must be a postgres:// URL", EnvPoolerURL)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	cfg, err := postgres.ParseConfig(direct)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	if err := postgres.EnsureDatabase(ctx, cfg.ConnConfig); err != nil {
+		t.Fatalf("pgtest: create test database: %v", err)
+	}
+	p.Path = "/" + cfg.ConnConfig.Database
+	return p.String()
 }
 
 func randomName(t testing.TB) string {
