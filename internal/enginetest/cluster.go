@@ -92,6 +92,17 @@ func (c *Cluster) WaitHealthy(timeout time.Duration) {
 // PrimaryOf returns the live node that serves key's slot as a primary.
 func (c *Cluster) PrimaryOf(key string) *RedisNode {
 	c.t.Helper()
+	n := c.primaryOf(key)
+	if n == nil {
+		c.t.Fatalf("enginetest: no cluster node names the primary of %q", key)
+	}
+	return n
+}
+
+// primaryOf is PrimaryOf, or nil while no live node names one (during a
+// failover).
+func (c *Cluster) primaryOf(key string) *RedisNode {
+	c.t.Helper()
 	for _, n := range c.Nodes {
 		if n.Proc.Exited() {
 			continue
@@ -121,7 +132,6 @@ func (c *Cluster) PrimaryOf(key string) *RedisNode {
 			}
 		}
 	}
-	c.t.Fatalf("enginetest: no cluster node names the primary of %q", key)
 	return nil
 }
 
@@ -150,8 +160,11 @@ func (c *Cluster) WaitPromoted(old *RedisNode, key string, timeout time.Duration
 				return fmt.Errorf("%s: cluster not ok yet", n.Addr())
 			}
 		}
-		p := c.PrimaryOf(key)
-		if p == old {
+		p := c.primaryOf(key)
+		switch p {
+		case nil:
+			return errors.New("no live node names the slot's primary yet")
+		case old:
 			return errors.New("the old primary still serves the slot")
 		}
 		promoted = p
