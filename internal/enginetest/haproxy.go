@@ -30,8 +30,8 @@ type HAProxyOptions struct {
 }
 
 // StartHAProxy starts HAProxy in HTTP mode on a free port, balancing round
-// robin over backends (host:port). A backend whose /health does not answer
-// 200 stops getting requests within one check interval.
+// robin over backends (host:port). A backend whose /health answers anything but
+// 200 stops getting requests within two check intervals.
 func StartHAProxy(t testing.TB, backends []string, opts HAProxyOptions) *HAProxy {
 	t.Helper()
 	dir := workDir(t, "haproxy")
@@ -53,7 +53,12 @@ func StartHAProxy(t testing.TB, backends []string, opts HAProxyOptions) *HAProxy
 		"  balance roundrobin",
 		"  option httpchk GET /health",
 		"  http-check expect status 200",
-		"  default-server check inter "+inter+" fall 1 rise 1",
+		// A check may take up to 2 s on a loaded machine before it counts
+		// as failed, and two failures take a server out: a draining
+		// instance answers 503 at once, so it is out within two
+		// intervals, well inside SHUTDOWN_DELAY.
+		"  timeout check 2s",
+		"  default-server check inter "+inter+" fall 2 rise 1",
 	)
 	if opts.Retry {
 		cfg += lines("  retries 3", "  option redispatch 1", "  retry-on conn-failure empty-response")
