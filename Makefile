@@ -8,7 +8,7 @@ GOLANGCI ?= $(shell command -v golangci-lint 2>/dev/null || echo $(HOME)/go/bin/
 DEV_ENV  := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/accountd?sslmode=disable} \
             REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/0}
 
-.PHONY: help services run build test test-pgbouncer fuzz bench bench-scale soak lint fmt vet tools clean
+.PHONY: help services run build test test-pgbouncer test-scale fuzz bench bench-scale soak lint fmt vet tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,15 @@ PGBOUNCER_SKIP ?= Sentinel|Cluster|HAProxy
 
 test-pgbouncer: services ## run the PostgreSQL integration tests again through PgBouncer (transaction pooling)
 	bash .ci/with-pgbouncer $(GO) test -race -count=1 -skip '$(PGBOUNCER_SKIP)' $(PGBOUNCER_PKGS)
+
+# The failover tests of Redis Sentinel, Redis Cluster and three instances behind
+# HAProxy: they run the real programs under load and judge windows of a few
+# seconds, so they are kept out of make test (which must hold on a machine that
+# other work loads) and run on their own.
+SCALE_TESTS ?= TestSentinelFailover|TestClusterFailover|TestRollingRestartBehindHAProxy
+
+test-scale: services ## run the failover tests on Redis Sentinel, Redis Cluster and HAProxy (build tag scale)
+	$(GO) test -race -count=1 -tags scale -run '$(SCALE_TESTS)' ./cmd/accountd/
 
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./internal/account:FuzzValidAccountID ./internal/http:FuzzDecodeJSON \
