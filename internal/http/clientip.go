@@ -16,9 +16,9 @@ import (
 // maxUserAgentBytes bounds the User-Agent kept on a session.
 const maxUserAgentBytes = 512
 
-// clientFrom returns the client that withClient found for the request.
+// clientFrom returns who sent the request that ctx belongs to.
 func clientFrom(ctx context.Context) account.Client {
-	return infoFrom(ctx).client
+	return infoFrom(ctx).clientInfo()
 }
 
 // ClientIPHeader names the one request header in which a trusted proxy

@@ -18,23 +18,6 @@ type RequestObserver interface {
 	ObserveRequest(route, method string, status int, d time.Duration)
 }
 
-// withMetrics reports each request to o; a nil o adds nothing. It sits
-// outside the access log's panic recovery so that a panic is counted as the
-// 500 it is answered with.
-func withMetrics(o RequestObserver, routes routeLabels) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		if o == nil {
-			return next
-		}
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
-			next.ServeHTTP(sw, r)
-			o.ObserveRequest(routes.of(r), r.Method, sw.answered(r), time.Since(start))
-		})
-	}
-}
-
 // unmatchedRoute is the route label of a request that matched no route.
 const unmatchedRoute = "unmatched"
 

@@ -2,15 +2,10 @@ package http
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"time"
+	"sync"
 
 	"github.com/accountd/accountd/internal/account"
-	"github.com/accountd/accountd/internal/security"
 )
 
 // infoKey keys the request's *requestInfo in its context.
@@ -22,9 +17,27 @@ type infoKey struct{}
 // value.
 type requestInfo struct {
 	id        string
-	client    account.Client
 	principal account.Principal
 	route     string // set by routeLabels.of, or by methodNotAllowed
+
+	// The client is worked out on first use (most requests never ask):
+	// from request, by clients.
+	request    *http.Request
+	clients    clientSource
+	clientOnce sync.Once
+	client     account.Client
+}
+
+// clientInfo returns who sent the request: its address (or alias), its
+// User-Agent and the request id.
+func (ri *requestInfo) clientInfo() account.Client {
+	ri.clientOnce.Do(func() {
+		if ri.request != nil {
+			ri.client = ri.clients.client(ri.request)
+		}
+		ri.client.RequestID = ri.id
+	})
+	return ri.client
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -64,27 +77,6 @@ func requestIDByte(c byte) bool {
 	}
 }
 
-// withRequest starts every request: it gives it an id (X-Request-ID when
-// the client's is sane), records the client's address and User-Agent, and
-// sets the request's deadline; dependencies that pass the deadline make the
-// request answer 503. All of it goes into the context at once.
-func withRequest(clients clientSource, timeout time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get("X-Request-ID")
-			if !saneRequestID(id) {
-				id = security.NewID()
-			}
-			w.Header()["X-Request-Id"] = []string{id}
-			ri := &requestInfo{id: id, client: clients.client(r)}
-			ri.client.RequestID = id
-			ctx, cancel := context.WithTimeout(r.Context(), timeout)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, infoKey{}, ri)))
-		})
-	}
-}
-
 // Values of the headers that every response carries, made once: setting a
 // header to a shared slice saves an allocation per header per request.
 // Nothing appends to or edits these in place.
@@ -96,26 +88,6 @@ var (
 	noCacheValue     = []string{"no-cache"}
 	jsonContentValue = []string{"application/json"}
 )
-
-// withSecurityHeaders sets the headers every response carries.
-func withSecurityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["X-Content-Type-Options"] = nosniffValue
-		h["Referrer-Policy"] = noReferrerValue
-		h["X-Frame-Options"] = frameDenyValue
-		next.ServeHTTP(w, r)
-	})
-}
-
-// noStore marks responses that carry tokens or account data uncacheable.
-func noStore(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Cache-Control"] = noStoreValue
-		w.Header()["Pragma"] = noCacheValue
-		next.ServeHTTP(w, r)
-	})
-}
 
 // statusWriter records what a handler wrote, for the access log.
 type statusWriter struct {
@@ -174,40 +146,4 @@ func loggedPath(r *http.Request) string {
 		p = p[:maxLoggedPathBytes] + "..."
 	}
 	return p
-}
-
-// withAccessLog logs one line per request, with the route's label (see
-// routeLabels) and the path, and turns a panic into a 500 whose cause goes
-// only to the log.
-func withAccessLog(log *slog.Logger, routes routeLabels) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
-			defer func() {
-				if p := recover(); p != nil {
-					if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-						panic(p)
-					}
-					log.LogAttrs(r.Context(), slog.LevelError, "panic",
-						slog.String("request_id", requestID(r.Context())),
-						slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
-					if sw.status == 0 {
-						writeAPIError(sw, errInternal)
-					}
-				}
-				if !log.Enabled(r.Context(), slog.LevelInfo) {
-					return
-				}
-				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-					slog.String("request_id", requestID(r.Context())),
-					slog.String("method", r.Method), slog.String("route", routes.of(r)),
-					slog.String("path", loggedPath(r)),
-					slog.Int("status", sw.answered(r)), slog.Int("bytes", sw.bytes),
-					slog.Duration("duration", time.Since(start)),
-					slog.String("client_ip", clientFrom(r.Context()).IPAddress))
-			}()
-			next.ServeHTTP(sw, r)
-		})
-	}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/accountd/accountd/internal/account"
 )
 
-// addRoutes lists the whole API surface of accountd.
-func addRoutes(r *chi.Mux, c Config) {
+// addRoutes lists the whole API surface of accountd. It returns the routes'
+// labels, for frontDoor.
+func addRoutes(r *chi.Mux, c Config) routeLabels {
 	svc, log := c.Service, c.Logger
 	ck := cookies{CookieConfig: c.Cookies, proxies: c.TrustedProxies}
 	auth := requireAuth(svc, log)
@@ -17,9 +18,7 @@ func addRoutes(r *chi.Mux, c Config) {
 
 	labels := routeLabels{}
 	defer labels.learn(r) // once every route below is registered
-	clients := clientSource{proxies: c.TrustedProxies, header: c.ClientIPHeader}
-	r.Use(withRequest(clients, c.RequestTimeout), withMetrics(c.Metrics, labels), withAccessLog(log, labels),
-		withSecurityHeaders, withCORS(c.CORSAllowedOrigins), withCSRF(c.CORSAllowedOrigins, log))
+	r.Use(withCORS(c.CORSAllowedOrigins), withCSRF(c.CORSAllowedOrigins, log))
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeAPIError(w, errNotFound) })
 	r.MethodNotAllowed(methodNotAllowed(r, labels).ServeHTTP)
 
@@ -36,34 +35,34 @@ func addRoutes(r *chi.Mux, c Config) {
 	r.Method(http.MethodGet, jwksPath, handleJWKS(c.Keys, c.JWKSMaxAge, c.JWKSObserver))
 	r.Method(http.MethodGet, discoveryPath, handleDiscovery(c.Issuer, c.PublicURL, c.JWKSMaxAge))
 
-	r.Route("/api/v1/accounts", func(r chi.Router) {
-		r.Use(noStore)
-		r.With(limit(account.ActionRegister)).Method(http.MethodPost, "/", handleRegister(svc, log))
-		r.With(limit(account.ActionLogin)).Method(http.MethodPost, "/token", handleToken(svc, ck, log))
-		r.Method(http.MethodPost, "/refresh", handleRefresh(svc, ck, log))
-		r.Method(http.MethodDelete, "/logout", handleLogout(svc, ck, log))
-		r.With(limit(account.ActionExists)).Method(http.MethodGet, "/exist/{account_id}", handleExists(svc, log))
-		r.With(auth).Method(http.MethodGet, "/me", handleMe(svc, log))
-		r.With(limit(account.ActionVerifyPassword), auth).Method(http.MethodPost, "/verify_password", handleVerifyPassword(svc, log))
-		r.With(limit(account.ActionChangePassword), auth).Method(http.MethodPut, "/password", handleChangePassword(svc, log))
-		r.With(auth).Method(http.MethodGet, "/sessions", handleSessions(svc, log))
-		r.With(auth).Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, log))
-		r.Method(http.MethodPost, "/introspect", handleIntrospect(svc, c.IntrospectionClients, log))
-		r.With(limit(account.ActionDeleteAccount), auth).Method(http.MethodDelete, "/me", handleDeleteMe(svc, ck, log))
-		r.With(auth).Method(http.MethodGet, "/events", handleEvents(svc, log))
-		r.Method(http.MethodGet, "/session", handleCurrentSession(svc, log))
+	// The account API, registered flat (no sub-router: one route lookup
+	// per request); frontDoor marks all of it no-store.
+	r.With(limit(account.ActionRegister)).Method(http.MethodPost, noStorePrefix+"/", handleRegister(svc, log))
+	r.With(limit(account.ActionLogin)).Method(http.MethodPost, noStorePrefix+"/token", handleToken(svc, ck, log))
+	r.Method(http.MethodPost, noStorePrefix+"/refresh", handleRefresh(svc, ck, log))
+	r.Method(http.MethodDelete, noStorePrefix+"/logout", handleLogout(svc, ck, log))
+	r.With(limit(account.ActionExists)).Method(http.MethodGet, noStorePrefix+"/exist/{account_id}", handleExists(svc, log))
+	r.With(auth).Method(http.MethodGet, noStorePrefix+"/me", handleMe(svc, log))
+	r.With(limit(account.ActionVerifyPassword), auth).Method(http.MethodPost, noStorePrefix+"/verify_password", handleVerifyPassword(svc, log))
+	r.With(limit(account.ActionChangePassword), auth).Method(http.MethodPut, noStorePrefix+"/password", handleChangePassword(svc, log))
+	r.With(auth).Method(http.MethodGet, noStorePrefix+"/sessions", handleSessions(svc, log))
+	r.With(auth).Method(http.MethodDelete, noStorePrefix+"/sessions/{id}", handleRevokeSession(svc, log))
+	r.Method(http.MethodPost, noStorePrefix+"/introspect", handleIntrospect(svc, c.IntrospectionClients, log))
+	r.With(limit(account.ActionDeleteAccount), auth).Method(http.MethodDelete, noStorePrefix+"/me", handleDeleteMe(svc, ck, log))
+	r.With(auth).Method(http.MethodGet, noStorePrefix+"/events", handleEvents(svc, log))
+	r.Method(http.MethodGet, noStorePrefix+"/session", handleCurrentSession(svc, log))
 
-		pk, on := c.Passkeys, passkeysOn(c.Passkeys)
-		r.With(on, auth).Method(http.MethodGet, "/passkeys", handlePasskeys(pk, log))
-		r.With(on, auth).Method(http.MethodPost, "/passkeys/register/begin", handlePasskeyRegisterBegin(pk, log))
-		r.With(on, auth).Method(http.MethodPost, "/passkeys/register/finish", handlePasskeyRegisterFinish(pk, log))
-		r.With(on, auth).Method(http.MethodDelete, "/passkeys/{id}", handleDeletePasskey(pk, log))
-		r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, "/passkeys/login/begin", handlePasskeyLoginBegin(pk, ck, log))
-		r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, "/passkeys/login/finish", handlePasskeyLoginFinish(pk, ck, log))
-		r.With(limit(account.ActionLoginMFA)).Method(http.MethodPost, "/token/mfa", handleTokenMFA(svc, ck, log))
-		r.With(auth).Method(http.MethodGet, "/mfa", handleMFAStatus(svc, log))
-		r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, "/mfa/totp", handleEnrollTOTP(svc, log))
-		r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, "/mfa/totp/confirm", handleConfirmTOTP(svc, log))
-		r.With(limit(account.ActionMFA), auth).Method(http.MethodDelete, "/mfa/totp", handleDisableTOTP(svc, log))
-	})
+	pk, on := c.Passkeys, passkeysOn(c.Passkeys)
+	r.With(on, auth).Method(http.MethodGet, noStorePrefix+"/passkeys", handlePasskeys(pk, log))
+	r.With(on, auth).Method(http.MethodPost, noStorePrefix+"/passkeys/register/begin", handlePasskeyRegisterBegin(pk, log))
+	r.With(on, auth).Method(http.MethodPost, noStorePrefix+"/passkeys/register/finish", handlePasskeyRegisterFinish(pk, log))
+	r.With(on, auth).Method(http.MethodDelete, noStorePrefix+"/passkeys/{id}", handleDeletePasskey(pk, log))
+	r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, noStorePrefix+"/passkeys/login/begin", handlePasskeyLoginBegin(pk, ck, log))
+	r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, noStorePrefix+"/passkeys/login/finish", handlePasskeyLoginFinish(pk, ck, log))
+	r.With(limit(account.ActionLoginMFA)).Method(http.MethodPost, noStorePrefix+"/token/mfa", handleTokenMFA(svc, ck, log))
+	r.With(auth).Method(http.MethodGet, noStorePrefix+"/mfa", handleMFAStatus(svc, log))
+	r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, noStorePrefix+"/mfa/totp", handleEnrollTOTP(svc, log))
+	r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, noStorePrefix+"/mfa/totp/confirm", handleConfirmTOTP(svc, log))
+	r.With(limit(account.ActionMFA), auth).Method(http.MethodDelete, noStorePrefix+"/mfa/totp", handleDisableTOTP(svc, log))
+	return labels
 }

@@ -57,8 +57,9 @@ type Config struct {
 // NewHandler returns the whole HTTP API of accountd.
 func NewHandler(c Config) http.Handler {
 	r := chi.NewRouter()
-	addRoutes(r, c)
-	return r
+	labels := addRoutes(r, c)
+	return &frontDoor{Mux: r, labels: labels, timeout: c.RequestTimeout, metrics: c.Metrics, log: c.Logger,
+		clients: clientSource{proxies: c.TrustedProxies, header: c.ClientIPHeader}}
 }
 
 // NewServer returns an http.Server for h with timeouts that fit a request
@@ -93,9 +94,13 @@ func methodNotAllowed(mux *chi.Mux, labels routeLabels) http.Handler {
 				return nil
 			})
 		})
+		path := r.URL.Path
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePath != "" {
+			path = rc.RoutePath // see frontDoor
+		}
 		var allow []string
 		for _, m := range methods {
-			if route := mux.Find(chi.NewRouteContext(), m, r.URL.Path); routes[m+" "+route] {
+			if route := mux.Find(chi.NewRouteContext(), m, path); routes[m+" "+route] {
 				allow = append(allow, m)
 				infoFrom(r.Context()).route = labels.label(route)
 			}

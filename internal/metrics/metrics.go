@@ -10,6 +10,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,15 +31,21 @@ var (
 
 // Metrics holds accountd's own collectors.
 type Metrics struct {
-	requests     *prometheus.HistogramVec
-	rateLimited  *prometheus.CounterVec
-	logins       *prometheus.CounterVec
-	refreshes    *prometheus.CounterVec
-	revoked      *prometheus.CounterVec
-	mfaLogins    *prometheus.CounterVec
-	hashWait     *prometheus.HistogramVec
-	hashDuration *prometheus.HistogramVec
-	hashBusy     *prometheus.CounterVec
+	requests *prometheus.HistogramVec
+	// requestSeries caches the series of requests by requestKey, since
+	// looking one up by its label values costs a hash of them, a lock and
+	// the formatting of the status, per request. Its keys are bounded:
+	// routes come from the router, methods are mapped into knownMethods,
+	// statuses are the handlers'.
+	requestSeries sync.Map // requestKey -> prometheus.Observer
+	rateLimited   *prometheus.CounterVec
+	logins        *prometheus.CounterVec
+	refreshes     *prometheus.CounterVec
+	revoked       *prometheus.CounterVec
+	mfaLogins     *prometheus.CounterVec
+	hashWait      *prometheus.HistogramVec
+	hashDuration  *prometheus.HistogramVec
+	hashBusy      *prometheus.CounterVec
 	*KeyMetrics
 }
 
@@ -135,13 +142,24 @@ var knownMethods = map[string]bool{
 	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
 }
 
+// requestKey names one series of the request durations.
+type requestKey struct {
+	route, method string
+	status        int
+}
+
 // ObserveRequest records one answered HTTP request. route is the router's
 // pattern (never the raw path, which would let clients create series).
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
 	if !knownMethods[method] {
 		method = "OTHER"
 	}
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+	key := requestKey{route, method, status}
+	o, ok := m.requestSeries.Load(key)
+	if !ok {
+		o, _ = m.requestSeries.LoadOrStore(key, m.requests.WithLabelValues(route, method, strconv.Itoa(status)))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 	if status == http.StatusTooManyRequests {
 		m.rateLimited.WithLabelValues(route).Inc()
 	}
