@@ -29,11 +29,11 @@ func (p *profiler) fetch(ctx context.Context, name string, d time.Duration) erro
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(seconds)*time.Second+time.Minute)
 	defer cancel()
 	url := "http://" + p.addr + "/debug/pprof/profile?seconds=" + strconv.Itoa(seconds)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) //nolint:gosec // G704: the loopback PPROF_ADDR this tool chose
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req) //nolint:gosec // G704: the loopback PPROF_ADDR this tool chose
+	resp, err := http.DefaultClient.Do(req) //nolint:gosec // G704: as above
 	if err != nil {
 		return fmt.Errorf("profile %s: %w", name, err)
 	}
