@@ -57,6 +57,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s); `make test` already ru
 BENCH_FLAGS ?=
 
 bench: services ## build accountd with production flags and benchmark it against same-run baselines (under 5 min)
+	@bash .ci/bench-tools
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/accountd
 	$(GO) build -o bin/accountd-bench ./cmd/accountd-bench
 	bin/accountd-bench -accountd $(BIN) $(BENCH_FLAGS)

@@ -17,8 +17,9 @@ type runningService struct {
 	stopRSS  context.CancelFunc
 	rssDone  chan struct{} // closed when the sampling has stopped
 	dir      string
-	settings []string // the settings worth printing with the results
-	prefix   string   // REDIS_KEY_PREFIX
+	settings []string  // the settings worth printing with the results
+	prefix   string    // REDIS_KEY_PREFIX
+	prof     *profiler // nil unless -profile: then its PPROF_ADDR is set
 }
 
 // startAccountd starts `accountd serve` on a free loopback port with

@@ -3,12 +3,13 @@
 // fresh PostgreSQL database and the local Redis, drives it with a closed-loop
 // HTTP load generator (N workers, one keep-alive connection each), measures
 // baselines in the same run (a bare net/http handler in a subprocess, raw
-// bcrypt, and pgbench replaying one refresh rotation), prints one table and
-// writes the same figures as JSON.
+// bcrypt, pgbench replaying one refresh rotation and a minimal one), drives
+// me and the bare handler with wrk too, times accountd's start-up, prints one
+// table and writes the same figures as JSON.
 //
 // Usage:
 //
-//	accountd-bench -accountd bin/accountd [-duration 8s] [-out bench/results.json] [-quick]
+//	accountd-bench -accountd bin/accountd [-duration 8s] [-out bench/results.json] [-quick] [-profile DIR]
 //
 // It exits non-zero only when the harness fails; a missed target is a FAIL
 // row. All load stays on 127.0.0.1.
@@ -42,6 +43,11 @@ type options struct {
 	redisURL   string
 	pgbench    string
 	script     string
+	// minimalScript is the fixed minimal rotation (issue 10).
+	minimalScript string
+	wrk           string
+	// profileDir, when set, receives CPU profiles of me (wrk) and refresh@32.
+	profileDir string
 	// scale runs the big-table benchmark (make bench-scale) instead.
 	scale      bool
 	scaleSizes scaleSizes
@@ -84,6 +90,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis (loopback) for the service")
 	fs.StringVar(&o.pgbench, "pgbench", "pgbench", "pgbench binary")
 	fs.StringVar(&o.script, "script", "bench/rotation.sql", "pgbench script replaying one rotation")
+	fs.StringVar(&o.minimalScript, "minimal-script", "bench/rotation_minimal.sql",
+		"pgbench script of the minimal rotation (mark one token used, insert its child)")
+	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary (make bench installs Debian's wrk)")
+	fs.StringVar(&o.profileDir, "profile", "",
+		"directory that receives CPU profiles of accountd during me (wrk) and refresh@32 (me.pprof, refresh.pprof)")
 	fs.BoolVar(&o.scale, "scale", false, "run the big-table benchmark (make bench-scale) instead")
 	fs.IntVar(&o.scaleSizes.Accounts, "scale-accounts", 1_000_000, "accounts seeded for -scale")
 	fs.IntVar(&o.scaleSizes.Sessions, "scale-sessions", 5_000_000, "sessions seeded for -scale (each with 2 refresh tokens)")
@@ -125,13 +136,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := requireLoopback(o.redisURL); err != nil {
 		return o, fmt.Errorf("-redis: %w", err)
 	}
-	for _, f := range []string{o.accountd, o.script} {
+	for _, f := range []string{o.accountd, o.script, o.minimalScript} {
 		if _, err := os.Stat(f); err != nil {
 			return o, fmt.Errorf("%w (run from the repository root after building: see make bench)", err)
 		}
 	}
 	if _, err := exec.LookPath(o.pgbench); err != nil {
 		return o, fmt.Errorf("-pgbench: %w (apt-get install postgresql-client)", err)
+	}
+	if _, err := exec.LookPath(o.wrk); err != nil && !o.scale {
+		return o, fmt.Errorf("-wrk: %w (make bench installs it: apt-get install wrk)", err)
+	}
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o750); err != nil {
+			return o, fmt.Errorf("-profile: %w", err)
+		}
 	}
 	return o, nil
 }
@@ -180,11 +199,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			logf("deleted %d redis keys under %s", n, prefix)
 		}
 	}()
-	svc, err := startAccountd(ctx, o, dbURL, prefix)
+	var extra []string
+	var prof *profiler
+	if o.profileDir != "" {
+		addr, err := freeLoopbackAddr()
+		if err != nil {
+			return err
+		}
+		prof = &profiler{addr: addr, dir: o.profileDir}
+		extra = append(extra, "PPROF_ADDR="+addr)
+	}
+	svc, err := startAccountd(ctx, o, dbURL, prefix, extra...)
 	if err != nil {
 		return err
 	}
 	defer svc.stop()
+	svc.prof = prof
 	logf("accountd pid %d listening on %s", svc.proc.PID(), svc.base)
 
 	rep, err := measure(ctx, o, svc, dbURL, logf)

@@ -9,12 +9,13 @@ import (
 	"time"
 )
 
-// Connection counts of the scenarios (issue 5).
+// Connection counts of the scenarios (issues 5 and 10).
 const (
 	meAccounts     = 16 // accounts whose bearer tokens the me scenarios use
 	meConnsLow     = 32
 	meConnsHigh    = 64
-	refreshWorkers = 16 // also pgbench's client count
+	refreshWorkers = 16 // also the clients of pgbench replaying bench/rotation.sql
+	minimalClients = 32 // pgbench clients of bench/rotation_minimal.sql, and the refresh workers beside it
 	loginAccounts  = 4
 	mixedMeConns   = 16
 )
@@ -23,6 +24,7 @@ const (
 // report. A scenario that misses its target is a FAIL row, not an error.
 func measure(ctx context.Context, o options, rs *runningService, dbURL string, logf func(string, ...any)) (*Report, error) {
 	procs := runtime.GOMAXPROCS(0)
+	prof := rs.prof
 	load := func(workers int) Load { return Load{Workers: workers, Warmup: o.warmup, Duration: o.duration} }
 	alive := func(step string) error {
 		if err := ctx.Err(); err != nil {
@@ -75,21 +77,30 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	if err != nil {
 		return nil, err
 	}
+	defer bare.proc.Stop(5 * time.Second)
 	barePID = bare.proc.PID()
-	var bare32, bare64 Stats
-	err = step("bare@32", func() error { bare32 = bare.Run(ctx, load(meConnsLow)); return nil })
-	if err == nil {
-		err = step("bare@64", func() error { bare64 = bare.Run(ctx, load(meConnsHigh)); return nil })
-	}
-	bare.proc.Stop(5 * time.Second)
-	if err != nil {
+	var bare32, bare64, bareWrk Stats
+	if err := step("bare@32", func() error { bare32 = bare.Run(ctx, load(meConnsLow)); return nil }); err != nil {
 		return nil, err
 	}
-	var pg PgbenchResult
-	if err := step("pgbench", func() (err error) { pg, err = pgbenchBaseline(ctx, o, dbURL); return err }); err != nil {
+	if err := step("bare@64", func() error { bare64 = bare.Run(ctx, load(meConnsHigh)); return nil }); err != nil {
+		return nil, err
+	}
+	var pg, pgMinimal PgbenchResult
+	if err := step("pgbench", func() (err error) {
+		pg, err = pgbenchBaseline(ctx, o, dbURL, o.script, refreshWorkers)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	rep.Pgbench = &pg
+	if err := step("pgbench minimal", func() (err error) {
+		pgMinimal, err = pgbenchBaseline(ctx, o, dbURL, o.minimalScript, minimalClients)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	rep.PgbenchMinimal = &pgMinimal
 
 	// Setup, outside the timed parts: register and log in.
 	accounts, err := rs.setupAccounts(ctx, meAccounts, 2*procs)
@@ -99,13 +110,31 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	if err := alive("setup"); err != nil {
 		return nil, err
 	}
+	// wrk sends the bare server the requests it sends accountd's me.
+	wrk, err := newWrkRunner(o.wrk, accounts)
+	if err != nil {
+		return nil, err
+	}
+	defer wrk.close()
+	rep.WrkCommand = wrk.Command(o.duration)
+	if err := step("bare(wrk)", func() (err error) {
+		bareWrk, err = wrk.Run(ctx, bare.url+pathMe[1:], o.warmup, o.duration, nil)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	bare.proc.Stop(5 * time.Second)
 
 	// Scenarios.
-	var me32, me64, refresh, login, register, mixedMe, mixedLogin, introspect, jwks Stats
+	var me32, me64, meWrk, refresh, refresh32, login, register, mixedMe, mixedLogin, introspect, jwks Stats
 	scenarios := []struct {
 		name string
 		run  func() error
 	}{
+		{"me(wrk)", func() (err error) {
+			meWrk, err = wrk.Run(ctx, rs.base+pathMe, o.warmup, o.duration, prof.during(ctx, "me", 0, o.duration))
+			return err
+		}},
 		{"me@32", func() error { me32 = load(meConnsLow).Run(ctx, rs.meJobs(accounts)); return nil }},
 		{"me@64", func() error { me64 = load(meConnsHigh).Run(ctx, rs.meJobs(accounts)); return nil }},
 		{"introspect@32", func() error { introspect = load(meConnsLow).Run(ctx, rs.introspectJobs(accounts)); return nil }},
@@ -118,6 +147,22 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 				refresh = load(refreshWorkers).Run(ctx, rs.refreshJobs(sessions))
 			}
 			return err
+		}},
+		{"refresh@32", func() error {
+			// Two sessions of each account, each rotated by one worker.
+			sessions, err := rs.loginAll(ctx, cycle(accounts, minimalClients), 2*procs)
+			if err != nil {
+				return err
+			}
+			l := load(minimalClients)
+			var wg sync.WaitGroup
+			var perr error
+			if during := prof.during(ctx, "refresh", l.Warmup, l.Duration); during != nil {
+				wg.Go(func() { perr = during() })
+			}
+			refresh32 = l.Run(ctx, rs.refreshJobs(sessions))
+			wg.Wait()
+			return perr
 		}},
 		{"login", func() error { login = load(2*procs).Run(ctx, rs.loginJobs(accounts[:loginAccounts])); return nil }},
 		{"register", func() error { register = load(2*procs).Run(ctx, rs.registerJobs(randomHex(3))); return nil }},
@@ -137,6 +182,14 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	if rep.Memory, err = rs.memory(); err != nil {
 		return nil, err
 	}
+	var startup Startup
+	if err := step("start-up", func() (err error) {
+		startup, err = measureStartup(ctx, o, dbURL, rs.prefix)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	rep.Startup = &startup
 	ar, err := measureArgon2(ctx, o, rs, dbURL, load, step)
 	if err != nil {
 		return nil, err
@@ -144,21 +197,22 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	rep.Argon2Compare, rep.Argon2Memory = ar.compare, ar.memory
 
 	rep.QuietWaited, rep.Retried = (o.quietWait - budget).String(), o.retries-retries
-	rep.addRows(results{bare32: bare32, bare64: bare64, pg: pg, me32: me32, me64: me64, refresh: refresh,
+	rep.addRows(results{bare32: bare32, bare64: bare64, bareWrk: bareWrk, pg: pg, pgMinimal: pgMinimal,
+		me32: me32, me64: me64, meWrk: meWrk, refresh: refresh, refresh32: refresh32,
 		login: login, register: register, mixedMe: mixedMe, mixedLogin: mixedLogin, other: other,
 		introspect: introspect, jwks: jwks, argon2Login: ar.login}, procs)
 	return rep, nil
 }
 
-// pgbenchBaseline seeds one token chain per client, replays the rotation
-// script with pgbench, and checks in the database that every transaction
-// pgbench counted rotated exactly one token of a chain.
-func pgbenchBaseline(ctx context.Context, o options, dbURL string) (PgbenchResult, error) {
-	if err := seedPgbench(ctx, dbURL, refreshWorkers); err != nil {
+// pgbenchBaseline seeds one token chain per client, replays script with
+// pgbench on clients connections, and checks in the database that every
+// transaction pgbench counted rotated exactly one token of a chain.
+func pgbenchBaseline(ctx context.Context, o options, dbURL, script string, clients int) (PgbenchResult, error) {
+	if err := seedPgbench(ctx, dbURL, clients); err != nil {
 		return PgbenchResult{}, err
 	}
 	seconds := max(1, int((o.duration+time.Second-1)/time.Second))
-	res, err := runPgbench(ctx, o.pgbench, o.script, dbURL, refreshWorkers, seconds)
+	res, err := runPgbench(ctx, o.pgbench, script, dbURL, clients, seconds)
 	if err != nil {
 		return res, err
 	}
@@ -167,7 +221,16 @@ func pgbenchBaseline(ctx context.Context, o options, dbURL string) (PgbenchResul
 	}
 	if res.Failed != 0 || res.Processed == 0 || res.Rotations != res.Processed {
 		return res, fmt.Errorf("pgbench: %d transactions, %d failed, but %d tokens rotated in the database: %s does not walk its chains",
-			res.Processed, res.Failed, res.Rotations, o.script)
+			res.Processed, res.Failed, res.Rotations, script)
 	}
 	return res, nil
+}
+
+// cycle returns n accounts, going round accounts as often as it takes.
+func cycle(accounts []account, n int) []account {
+	out := make([]account, n)
+	for i := range out {
+		out[i] = accounts[i%len(accounts)]
+	}
+	return out
 }

@@ -3,18 +3,20 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // results are the figures that measure collected, by step.
 type results struct {
-	bare32, bare64      Stats
-	pg                  PgbenchResult
-	me32, me64, refresh Stats
-	login, register     Stats
-	mixedMe, mixedLogin Stats
-	introspect, jwks    Stats
-	argon2Login         Stats
-	other               map[string]float64 // CPU share of other processes, by step
+	bare32, bare64, bareWrk Stats
+	pg, pgMinimal           PgbenchResult
+	me32, me64, meWrk       Stats
+	refresh, refresh32      Stats
+	login, register         Stats
+	mixedMe, mixedLogin     Stats
+	introspect, jwks        Stats
+	argon2Login             Stats
+	other                   map[string]float64 // CPU share of other processes, by step
 }
 
 // addRows turns the results into the table's rows, each against its
@@ -29,9 +31,15 @@ func (rep *Report) addRows(r results, procs int) {
 	cmp := baseRow("bcrypt compare", procs, nil, rep.BcryptCompare, "bcrypt")
 	cmp.Note = "baseline: CompareHashAndPassword/s and GenerateFromPassword/s on GOMAXPROCS goroutines"
 	hash := baseRow("bcrypt hash", procs, nil, rep.BcryptHash, "bcrypt")
+	bareWrk := baseRow("bare handler (wrk)", wrkConns, &r.bareWrk, r.bareWrk.RPS, "bare(wrk)")
+	bareWrk.Note = fmt.Sprintf("baseline: the same bare server driven by %s, with me's requests (path and bearer tokens)",
+		rep.WrkCommand)
 	pg := baseRow("pgbench rotation", r.pg.Clients, nil, r.pg.TPS, "pgbench")
 	pg.Note = fmt.Sprintf("baseline: %s; tps without connection time; avg latency %.2f ms; "+
 		"%d rotations, every chain checked in the database", r.pg.Command, r.pg.LatencyAvgMS, r.pg.Rotations)
+	pgMin := baseRow("pgbench minimal rotation", r.pgMinimal.Clients, nil, r.pgMinimal.TPS, "pgbench minimal")
+	pgMin.Note = fmt.Sprintf("baseline: %s (mark one token used, insert its child: a fixed reference); avg latency %.2f ms; "+
+		"%d rotations, every chain checked in the database", r.pgMinimal.Command, r.pgMinimal.LatencyAvgMS, r.pgMinimal.Rotations)
 
 	ratio := func(name string, conns int, s Stats, baseline string, baseRate float64, step string) Row {
 		row := ratioRow(name, conns, s, baseline, baseRate)
@@ -42,6 +50,9 @@ func (rep *Report) addRows(r results, procs int) {
 	me.judge(fmt.Sprintf(">=%.2f, 0 errors", targetMeRatio),
 		me.Ratio >= targetMeRatio && r.me32.ErrorCount() == 0 && r.me32.Requests > 0)
 	me64 := ratio("me", meConnsHigh, r.me64, "bare@"+strconv.Itoa(meConnsHigh), r.bare64.RPS, "me@64")
+	meWrk := ratio("me (wrk)", wrkConns, r.meWrk, "bare(wrk)", r.bareWrk.RPS, "me(wrk)")
+	meWrk.judge(fmt.Sprintf(">=%.2f, 0 errors", targetMeWrkRatio),
+		meWrk.Ratio >= targetMeWrkRatio && r.meWrk.ErrorCount() == 0 && r.meWrk.Requests > 0)
 	intro := ratio("introspect", meConnsLow, r.introspect, "bare@"+strconv.Itoa(meConnsLow), r.bare32.RPS, "introspect@32")
 	intro.judge(fmt.Sprintf(">=%.2f, 0 errors, all active", targetMeRatio),
 		intro.Ratio >= targetMeRatio && r.introspect.ErrorCount() == 0 && r.introspect.Invalid == 0 && r.introspect.Requests > 0)
@@ -51,6 +62,11 @@ func (rep *Report) addRows(r results, procs int) {
 		r.refresh.ErrorCount() == 0 && r.refresh.Invalid == 0 && r.refresh.Requests > 0)
 	ref.Note = fmt.Sprintf("%d valid rotations of %d requests (invalid: a 200 whose refresh_token cookie is missing or unchanged)",
 		r.refresh.Requests-r.refresh.ErrorCount()-r.refresh.Invalid, r.refresh.Requests)
+	ref32 := ratio("refresh", minimalClients, r.refresh32, "pgbench minimal", r.pgMinimal.TPS, "refresh@32")
+	ref32.judge(fmt.Sprintf(">=%.2f, 0 errors, all valid", targetMinimalRatio), ref32.Ratio >= targetMinimalRatio &&
+		r.refresh32.ErrorCount() == 0 && r.refresh32.Invalid == 0 && r.refresh32.Requests > 0)
+	ref32.Note = fmt.Sprintf("%d valid rotations of %d requests; two sessions per account, one per worker",
+		r.refresh32.Requests-r.refresh32.ErrorCount()-r.refresh32.Invalid, r.refresh32.Requests)
 	login := ratio("login", 2*procs, r.login, "bcrypt compare", rep.BcryptCompare, "login")
 	login.judge(fmt.Sprintf(">=%.2f", targetLoginRatio), login.Ratio >= targetLoginRatio)
 	reg := ratio("register", 2*procs, r.register, "bcrypt hash", rep.BcryptHash, "register")
@@ -65,6 +81,7 @@ func (rep *Report) addRows(r results, procs int) {
 		Note: fmt.Sprintf("VmHWM %d KiB at the end; largest VmRSS sampled every 100ms %d KiB",
 			rep.Memory.HWMKiB, rep.Memory.MaxRSSKiB)}
 	mem.judge(fmt.Sprintf("<%.0f MiB", targetPeakRSSMiB), rep.Memory.PeakMiB < targetPeakRSSMiB)
+	start := rep.startupRow(r.other["start-up"])
 	a2cmp := baseRow("argon2id compare", procs, nil, rep.Argon2Compare, "argon2id")
 	a2cmp.Note = "baseline: argon2.IDKey/s at accountd's defaults (19 MiB, t=2, p=1) on GOMAXPROCS goroutines"
 	a2login := ratio("login argon2id", 2*procs, r.argon2Login, "argon2id compare", rep.Argon2Compare, "login argon2id")
@@ -73,10 +90,30 @@ func (rep *Report) addRows(r results, procs int) {
 	a2mem := Row{Scenario: "argon2id peak RSS", Measured: fmt.Sprintf("%.1f MiB", rep.Argon2Memory.PeakMiB), Result: "-",
 		Note: "of the PASSWORD_HASH=argon2id accountd: each hash allocates 19 MiB, at most one per CPU at once"}
 
-	rep.Rows = []Row{bare32, bare64, cmp, hash, pg, me, me64, intro, jwks, ref, login, reg, mixMe, mixLogin, mem,
-		a2cmp, a2login, a2mem}
+	rep.Rows = []Row{bare32, bare64, bareWrk, cmp, hash, pg, pgMin, me, me64, meWrk, intro, jwks, ref, ref32,
+		login, reg, mixMe, mixLogin, mem, start, a2cmp, a2login, a2mem}
 	rep.AllPass = true
 	for _, row := range rep.Rows {
 		rep.AllPass = rep.AllPass && row.Result != "FAIL"
 	}
+}
+
+// startupRow is the start-up row, judged on the median of the runs.
+func (rep *Report) startupRow(otherCPU float64) Row {
+	st := rep.Startup
+	if st == nil {
+		st = &Startup{}
+	}
+	row := Row{Scenario: "accountd start-up", OtherCPU: otherCPU,
+		Measured: fmt.Sprintf("median %.1f ms, max %.1f ms", st.MedianMS, st.MaxMS)}
+	runs := make([]string, len(st.RunsMS))
+	for i, v := range st.RunsMS {
+		runs[i] = strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	row.Note = fmt.Sprintf("exec of another accountd serve (same settings, migrated database) to its first 200 from /livez, "+
+		"polled every %s; runs %s ms; %d of %d stopped by SIGTERM with exit status 0",
+		startupPoll, strings.Join(runs, ", "), st.CleanStops, len(st.RunsMS))
+	row.judge(fmt.Sprintf("median<%.0f ms, clean stops", targetStartupMS), len(st.RunsMS) > 0 &&
+		st.MedianMS < targetStartupMS && st.CleanStops == len(st.RunsMS))
+	return row
 }

@@ -121,6 +121,11 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 		return err
 	}
 	defer stopMetrics()
+	stopPprof, err := startPprofServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 
 	hasher, err := security.NewHasher(cfg.BcryptCost, hashSlots(),
 		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/netip"
 	"net/url"
 	"reflect"
@@ -84,6 +85,9 @@ type Config struct {
 	// ShutdownDelay is how long /health answers 503 before the listener
 	// closes, so that load balancers stop sending traffic first.
 	ShutdownDelay time.Duration `env:"SHUTDOWN_DELAY" envDefault:"2s"`
+	// PprofAddr, when set, serves net/http/pprof on a listener of its own
+	// at this loopback address; empty turns profiling off.
+	PprofAddr string `env:"PPROF_ADDR"`
 
 	CleanupInterval  time.Duration `env:"CLEANUP_INTERVAL" envDefault:"1h"`
 	CleanupRetention time.Duration `env:"CLEANUP_RETENTION" envDefault:"24h"`
@@ -226,6 +230,8 @@ func (c Config) validate() error {
 			fmt.Sprintf("a size from %dKiB (8KiB per lane) to 4GiB, such as 19MiB", 8*max(c.Argon2Threads, 1))},
 		{"ARGON2_MAX_MEMORY", c.Argon2MaxMemory >= c.Argon2Memory, "a size no smaller than ARGON2_MEMORY, such as 256MiB"},
 		{"HTTP_ADDR", c.HTTPAddr != "", "a listen address such as :8000"},
+		{"PPROF_ADDR", c.PprofAddr == "" || loopbackAddr(c.PprofAddr),
+			"empty (off) or a loopback listen address such as 127.0.0.1:6060 (profiles show the process's internals)"},
 		{"REQUEST_TIMEOUT", c.RequestTimeout > 0, "a positive duration"},
 		{"SHUTDOWN_TIMEOUT", c.ShutdownTimeout > 0, "a positive duration"},
 		{"SHUTDOWN_DELAY", c.ShutdownDelay >= 0, "a duration of 0s or more"},
@@ -305,6 +311,20 @@ func absoluteURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
 		u.RawQuery == "" && u.Fragment == "" && !strings.Contains(s, "?") && !strings.Contains(s, "#")
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback host
+// (localhost or a loopback IP), so never all interfaces.
+func loopbackAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func oneOf(s string, options ...string) bool {

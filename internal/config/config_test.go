@@ -72,11 +72,29 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		"PUBLIC_URL=auth.example.com":         "PUBLIC_URL",
 		"INTROSPECTION_CLIENTS=a:x,a:y":       "INTROSPECTION_CLIENTS",
 		"INTROSPECTION_CLIENTS=nosecret":      "INTROSPECTION_CLIENTS",
+		"PPROF_ADDR=:6060":                    "PPROF_ADDR", // every interface
+		"PPROF_ADDR=0.0.0.0:6060":             "PPROF_ADDR",
+		"PPROF_ADDR=10.0.0.5:6060":            "PPROF_ADDR",
+		"PPROF_ADDR=127.0.0.1":                "PPROF_ADDR", // no port
 	}
 	for setting, name := range cases {
 		_, err := Load([]string{setting})
 		if err == nil || !strings.HasPrefix(err.Error(), name+":") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("Load(%s) error = %v, want one line starting with %s:", setting, err, name)
+		}
+	}
+}
+
+func TestPprofAddr(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c, err := Load(nil)
+	if err != nil || c.PprofAddr != "" {
+		t.Fatalf("Load(nil): PPROF_ADDR = %q, %v; want empty (profiling off)", c.PprofAddr, err)
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060", "127.0.0.1:0"} {
+		c, err := Load([]string{"PPROF_ADDR=" + addr})
+		if err != nil || c.PprofAddr != addr {
+			t.Errorf("Load(PPROF_ADDR=%s): PPROF_ADDR = %q, %v; want it accepted", addr, c.PprofAddr, err)
 		}
 	}
 }
