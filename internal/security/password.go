@@ -2,6 +2,7 @@ package security
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -106,14 +107,40 @@ func NewHasher(cost, slots int, opts ...HasherOption) (*Hasher, error) {
 	}
 	h.slots = make(chan struct{}, max(slots, 1))
 	h.memory = semaphore.NewWeighted(int64(h.argon2.MaxMemory)) //nolint:gosec // G115: check keeps it under argon2MaxMaxMemory
-	dummy, err := h.generate([]byte("accountd dummy password"))
-	if err != nil {
-		return nil, fmt.Errorf("make dummy hash: %w", err)
-	}
-	if h.dummy, err = parseStored(dummy); err != nil {
+	var err error
+	if h.dummy, err = parseStored(h.dummyHash()); err != nil {
 		return nil, fmt.Errorf("read dummy hash: %w", err)
 	}
 	return h, nil
+}
+
+// bcryptAlphabet is the base64 alphabet of bcrypt hashes.
+const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// dummyHash returns a hash of the algorithm and settings of new hashes
+// that no password matches: a random salt and digest, not computed. Checking
+// a password against it costs what checking against a real one does, since
+// that cost is set by the hash's parameters alone; computing a real one
+// instead would add a whole bcrypt (hundreds of milliseconds at cost 12) to
+// every start.
+func (h *Hasher) dummyHash() string {
+	if h.algorithm == Argon2id {
+		a := argon2Hash{memory: h.argon2.Memory, time: h.argon2.Time, threads: h.argon2.Threads,
+			salt: make([]byte, argon2SaltBytes), key: make([]byte, argon2KeyBytes)}
+		_, _ = rand.Read(a.salt)
+		_, _ = rand.Read(a.key)
+		return a.String()
+	}
+	// $2a$<cost>$ then 22 characters of salt and 31 of digest. The last
+	// character of each encodes only some bits; "." (zero) keeps them
+	// canonical.
+	var b [53]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = bcryptAlphabet[b[i]%byte(len(bcryptAlphabet))]
+	}
+	b[21], b[52] = '.', '.'
+	return fmt.Sprintf("$2a$%02d$%s", h.cost, b[:])
 }
 
 // Algorithm returns the algorithm new hashes are made with.

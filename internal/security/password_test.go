@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestHasher(t *testing.T) {
@@ -89,5 +91,35 @@ func TestRefreshTokenAndHash(t *testing.T) {
 	id := NewID()
 	if len(id) != 36 || id[14] != '4' {
 		t.Fatalf("NewID() = %q, want a version-4 UUID", id)
+	}
+}
+
+// The dummy hash that unknown accounts are checked against is made, not
+// computed, so it must still be one that bcrypt (or argon2id) does the whole
+// work for: well-formed, with the hasher's cost, and matched by no password.
+func TestDummyHashCostsAFullCheck(t *testing.T) {
+	for range 20 {
+		h, err := NewHasher(5, 1)
+		if err != nil {
+			t.Fatalf("NewHasher: %v", err)
+		}
+		if cost, err := bcrypt.Cost([]byte(h.dummy.bcrypt)); err != nil || cost != 5 {
+			t.Fatalf("dummy %q: cost %d, %v; want 5", h.dummy.bcrypt, cost, err)
+		}
+		err = bcrypt.CompareHashAndPassword([]byte(h.dummy.bcrypt), []byte("accountd dummy password"))
+		if !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+			t.Fatalf("dummy %q: compare = %v, want a mismatch after the whole computation", h.dummy.bcrypt, err)
+		}
+		if h.NeedsRehash(h.dummy.bcrypt) {
+			t.Fatalf("dummy %q does not have the settings of new hashes", h.dummy.bcrypt)
+		}
+	}
+	h := newArgon2Hasher(t, 1, testArgon2)
+	if h.dummy.argon2 == nil || h.dummy.argon2.memory != testArgon2.Memory || h.dummy.argon2.time != testArgon2.Time ||
+		len(h.dummy.argon2.key) != argon2KeyBytes {
+		t.Fatalf("argon2id dummy %+v does not have the hasher's parameters", h.dummy.argon2)
+	}
+	if err := h.verify(h.dummy, []byte("accountd dummy password")); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("argon2id dummy: verify = %v, want ErrMismatch", err)
 	}
 }
