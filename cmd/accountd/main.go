@@ -30,11 +30,11 @@ import (
 var version = "dev"
 
 func main() {
-	// More Ps than CPUs, so that requests find a free P while bcrypt fills
-	// every slot: see security.ProcsPerHashSlot.
-	runtime.GOMAXPROCS(security.ProcsPerHashSlot * runtime.GOMAXPROCS(0))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Environ(), os.Stdout)
+	// More Ps than CPUs while hashes run, so that requests find a free P
+	// while they fill every slot: see security.ProcsPerHashSlot.
+	err := runWith(ctx, os.Args, os.Environ(), streams{in: os.Stdin, out: os.Stdout, err: os.Stderr,
+		hashBusy: security.GOMAXPROCSGovernor(runtime.GOMAXPROCS(0), runtime.GOMAXPROCS)})
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "accountd:", err)
@@ -44,10 +44,16 @@ func main() {
 
 const usage = `usage: accountd [serve | migrate up|down|status | cleanup | keys list|rotate|revoke | accounts ... | healthcheck | version]`
 
-// streams are a command's standard streams.
+// streams are a command's standard streams, and what else a command takes
+// from the process it runs in.
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// hashBusy, when set, is told when password hashing starts and stops
+	// (security.WithBusy). Only main sets it: it changes GOMAXPROCS, which
+	// belongs to the whole process, not to one of the servers that tests run
+	// side by side.
+	hashBusy func(bool)
 }
 
 // run is the whole program: it parses args and the environment, and returns
@@ -66,7 +72,7 @@ func runWith(ctx context.Context, args, environ []string, std streams) error {
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, environ, stdout)
+		return serve(ctx, environ, stdout, std.hashBusy)
 	case "migrate":
 		sub := ""
 		if len(args) > 2 {

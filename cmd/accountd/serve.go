@@ -90,7 +90,7 @@ func sameSite(s string) http.SameSite {
 
 // serve runs the HTTP server until ctx is cancelled, then drains in-flight
 // requests for at most SHUTDOWN_TIMEOUT.
-func serve(ctx context.Context, environ []string, stdout io.Writer) error {
+func serve(ctx context.Context, environ []string, stdout io.Writer, hashBusy func(bool)) error {
 	cfg, err := config.Load(environ)
 	if err != nil {
 		return err
@@ -129,7 +129,8 @@ func serve(ctx context.Context, environ []string, stdout io.Writer) error {
 
 	hasher, err := security.NewHasher(cfg.BcryptCost, hashSlots(),
 		security.WithQueueTimeout(cfg.BcryptQueueTimeout), security.WithObserver(met),
-		security.WithAlgorithm(cfg.PasswordHash), security.WithArgon2(cfg.Argon2Params()))
+		security.WithAlgorithm(cfg.PasswordHash), security.WithArgon2(cfg.Argon2Params()),
+		security.WithBusy(hashBusy))
 	if err != nil {
 		return fmt.Errorf("BCRYPT_COST: %w", err)
 	}
@@ -223,8 +224,7 @@ func listenAndServe(ctx context.Context, cfg config.Config, srv *http.Server, dr
 // startupTimeout bounds connecting to dependencies at start.
 const startupTimeout = 30 * time.Second
 
-// hashSlots is how many bcrypt computations run at once: one per CPU, as
-// main gives the process security.ProcsPerHashSlot Ps per CPU.
+// hashSlots is how many hash computations run at once: one per CPU.
 func hashSlots() int { return security.HashSlots(runtime.GOMAXPROCS(0)) }
 
 // warnInsecureCookies warns, once at start, when COOKIE_SECURE=auto can

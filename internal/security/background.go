@@ -2,6 +2,7 @@ package security
 
 import (
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -14,17 +15,43 @@ const backgroundIdle = time.Minute
 // it fills every core, a request that needs no bcrypt still gets a core at
 // once instead of waiting for the Go scheduler to preempt a hash, and when
 // nothing else runs, bcrypt has the cores to itself. The process needs more
-// Ps than bcrypt slots for this (cmd/accountd raises GOMAXPROCS).
+// Ps than bcrypt slots for this, while the jobs run: busy is told when the
+// first job starts and when the last one ends (see WithBusy).
 type background struct {
 	jobs chan func()
+
+	mu      sync.Mutex
+	running int
+	busy    func(bool) // nil: nobody is told
 }
 
 func newBackground() *background { return &background{jobs: make(chan func())} }
+
+// track counts a job starting (+1) or ending (-1) and tells busy when the
+// count leaves or reaches zero. It holds mu while busy runs, so that the
+// calls come in order.
+func (b *background) track(delta int) {
+	if b.busy == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	was := b.running
+	b.running += delta
+	switch {
+	case was == 0 && b.running > 0:
+		b.busy(true)
+	case was > 0 && b.running == 0:
+		b.busy(false)
+	}
+}
 
 // run calls f on a background thread and waits for it. Callers bound how
 // many run at once (the Hasher's slots); a thread is started when none is
 // idle.
 func (b *background) run(f func()) {
+	b.track(+1)
+	defer b.track(-1)
 	done := make(chan struct{})
 	job := func() {
 		defer close(done)

@@ -75,6 +75,13 @@ func WithQueueTimeout(d time.Duration) HasherOption {
 	return func(h *Hasher) { h.queueTimeout = max(d, 0) }
 }
 
+// WithBusy makes the Hasher tell busy(true) when a hash computation starts
+// while none runs, and busy(false) when the last one running ends; see
+// GOMAXPROCSGovernor.
+func WithBusy(busy func(bool)) HasherOption {
+	return func(h *Hasher) { h.bg.busy = busy }
+}
+
 // WithAlgorithm makes the Hasher make new hashes with algorithm, Bcrypt
 // (the default) or Argon2id. Hashes of the other kind are still checked,
 // and NeedsRehash reports them.

@@ -7,16 +7,34 @@ import (
 	"time"
 )
 
-// ProcsPerHashSlot is how many Go Ps the process keeps per bcrypt slot: with
-// one slot per CPU and twice as many Ps as CPUs, requests that need no
-// bcrypt find a free P while every slot hashes (the hashes run on
-// low-priority threads, and the kernel lets the requests go first).
-// cmd/accountd raises GOMAXPROCS by this factor; HashSlots divides by it.
+// ProcsPerHashSlot is how many Go Ps the process has per hash slot while a
+// hash runs: with one slot per CPU and twice as many Ps as CPUs, requests
+// that need no hash find a free P while every slot hashes (the hashes run
+// on low-priority threads, and the kernel lets the requests go first).
+// While no hash runs the process keeps one P per CPU, since idle extra Ps
+// cost every request scheduler work (threads woken to look for work that
+// the CPUs cannot run anyway): about 15% of the CPU of GET /me under load.
+// See GOMAXPROCSGovernor.
 const ProcsPerHashSlot = 2
 
-// HashSlots returns how many bcrypt computations a process with gomaxprocs
-// Ps runs at once: one per CPU, at least one.
-func HashSlots(gomaxprocs int) int { return max(1, gomaxprocs/ProcsPerHashSlot) }
+// HashSlots returns how many hash computations a process with gomaxprocs
+// Ps (as it has them while no hash runs) runs at once: one per CPU.
+func HashSlots(gomaxprocs int) int { return max(1, gomaxprocs) }
+
+// GOMAXPROCSGovernor returns the func that WithBusy wants for a process
+// whose GOMAXPROCS is base while no hash runs: it gives the process
+// ProcsPerHashSlot times as many Ps while any hash runs, through set
+// (runtime.GOMAXPROCS in production). Changing GOMAXPROCS stops the world
+// for some microseconds; it happens at most twice per burst of hashes.
+func GOMAXPROCSGovernor(base int, set func(int) int) func(busy bool) {
+	return func(busy bool) {
+		if busy {
+			set(ProcsPerHashSlot * base)
+		} else {
+			set(base)
+		}
+	}
+}
 
 // acquire takes a hash slot and, for an argon2id computation, memory KiB
 // of the argon2id memory budget (all of it when memory exceeds it, so that
