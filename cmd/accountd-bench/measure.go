@@ -39,7 +39,8 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	rep := &Report{GoVersion: runtime.Version(), GOMAXPROCS: procs, BcryptCost: o.bcryptCost,
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Quick: o.quick, Settings: rs.settings}
 	var barePID int
-	watch := cpuWatch{ours: func() []int { return []int{os.Getpid(), rs.proc.PID(), barePID} }}
+	var others []int // other accountd instances of the run (argon2id)
+	watch := cpuWatch{ours: func() []int { return append([]int{os.Getpid(), rs.proc.PID(), barePID}, others...) }}
 	other := map[string]float64{}
 	var err error
 	budget, retries := o.quietWait, o.retries
@@ -190,7 +191,7 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 		return nil, err
 	}
 	rep.Startup = &startup
-	ar, err := measureArgon2(ctx, o, rs, dbURL, load, step)
+	ar, err := measureArgon2(ctx, o, rs, dbURL, load, step, func(pid int) { others = append(others, pid) })
 	if err != nil {
 		return nil, err
 	}

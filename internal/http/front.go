@@ -38,6 +38,9 @@ type frontDoor struct {
 	metrics RequestObserver
 	log     *slog.Logger
 	labels  routeLabels
+	// states recycles the state of requests that made no derived context
+	// (see release).
+	states sync.Pool
 }
 
 // requestState is all that frontDoor keeps for one request.
@@ -55,7 +58,10 @@ const noStorePrefix = "/api/v1/accounts"
 
 func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	st := &requestState{}
+	st, _ := f.states.Get().(*requestState)
+	if st == nil {
+		st = new(requestState)
+	}
 	id := r.Header.Get("X-Request-ID")
 	if !saneRequestID(id) {
 		id = security.NewID()
@@ -68,7 +74,7 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.route.RoutePath = noStorePrefix + "/"
 	}
 	st.ctx.init(r.Context(), start.Add(f.timeout), st)
-	defer st.ctx.end()
+	defer f.release(st)
 
 	h := w.Header()
 	h["X-Request-Id"] = []string{id}
@@ -83,6 +89,19 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(&st.ctx)
 	defer f.finish(st, r, start)
 	f.Mux.ServeHTTP(&st.sw, r)
+}
+
+// release ends the request's context and recycles its state, unless the
+// request made a derived context (it waited on Done: a database or Redis
+// call): contexts made from that one may be held a little longer by what
+// made them, so its state is left to the garbage collector. A request that
+// never waited (GET /me, the hot path) left nothing that refers to it.
+func (f *frontDoor) release(st *requestState) {
+	if !st.ctx.end() {
+		return
+	}
+	*st = requestState{}
+	f.states.Put(st)
 }
 
 // finish turns a panic into a 500 whose cause goes only to the log, then
@@ -141,8 +160,9 @@ func (c *requestContext) init(parent context.Context, deadline time.Time, st *re
 	c.Context, c.deadline, c.state = parent, deadline, st
 }
 
-// end cancels the context: the request is over.
-func (c *requestContext) end() {
+// end cancels the context: the request is over. It reports whether the
+// derived context was never made.
+func (c *requestContext) end() (underived bool) {
 	c.mu.Lock()
 	c.ended = true
 	cancel := c.cancel
@@ -150,6 +170,7 @@ func (c *requestContext) end() {
 	if cancel != nil {
 		cancel()
 	}
+	return cancel == nil
 }
 
 // real returns the derived context, making it on first use.

@@ -3,6 +3,10 @@ package http
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -121,5 +125,36 @@ func TestRequestContextValues(t *testing.T) {
 			t.Errorf("%s: parent's value = %v", when, got)
 		}
 		_ = c.Done()
+	}
+}
+
+// A request that waited on its context's Done (a database or Redis call)
+// may have left contexts made from it with whoever made them: its state is
+// never recycled for another request, so such a context keeps answering
+// for its own request.
+func TestFrontDoorKeepsTheStateOfRequestsThatWaited(t *testing.T) {
+	t.Parallel()
+	var kept context.Context
+	mux := chi.NewRouter()
+	mux.Get("/wait", func(_ http.ResponseWriter, r *http.Request) {
+		_ = r.Context().Done()
+		kept = r.Context()
+	})
+	mux.Get("/quick", func(http.ResponseWriter, *http.Request) {})
+	f := &frontDoor{Mux: mux, timeout: time.Second, log: slog.New(slog.DiscardHandler), labels: routeLabels{}}
+
+	req := httptest.NewRequest(http.MethodGet, "/wait", nil)
+	req.Header.Set("X-Request-ID", "waited")
+	f.ServeHTTP(httptest.NewRecorder(), req)
+	for i := range 100 {
+		req := httptest.NewRequest(http.MethodGet, "/quick", nil)
+		req.Header.Set("X-Request-ID", fmt.Sprintf("quick-%d", i))
+		f.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if got := requestID(kept); got != "waited" {
+		t.Fatalf("the context of a request that waited now belongs to request %q", got)
+	}
+	if !errors.Is(kept.Err(), context.Canceled) {
+		t.Fatalf("Err after the request = %v, want Canceled", kept.Err())
 	}
 }
