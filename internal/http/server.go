@@ -58,7 +58,7 @@ type Config struct {
 func NewHandler(c Config) http.Handler {
 	r := chi.NewRouter()
 	labels := addRoutes(r, c)
-	return &frontDoor{Mux: r, labels: labels, timeout: c.RequestTimeout, metrics: c.Metrics, log: c.Logger,
+	return &frontDoor{Mux: r, labels: labels, exact: learnExactRoutes(r), timeout: c.RequestTimeout, metrics: c.Metrics, log: c.Logger,
 		clients: clientSource{proxies: c.TrustedProxies, header: c.ClientIPHeader}}
 }
 
