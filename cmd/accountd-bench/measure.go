@@ -80,7 +80,7 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	}
 	defer bare.proc.Stop(5 * time.Second)
 	barePID = bare.proc.PID()
-	var bare32, bare64, bareWrk Stats
+	var bare32, bare64, bareWrk, meWrk Stats
 	if err := step("bare@32", func() error { bare32 = bare.Run(ctx, load(meConnsLow)); return nil }); err != nil {
 		return nil, err
 	}
@@ -117,9 +117,11 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 		return nil, err
 	}
 	defer wrk.close()
-	rep.WrkCommand = wrk.Command(o.duration)
-	if err := step("bare(wrk)", func() (err error) {
-		bareWrk, err = wrk.Run(ctx, bare.url+pathMe[1:], o.warmup, o.duration, nil)
+	rep.WrkCommand = wrk.Command(max(time.Second, o.duration/wrkRounds))
+	// me under wrk, in rounds that alternate with the bare server's.
+	if err := step("me(wrk)", func() (err error) {
+		bareWrk, meWrk, err = wrk.Interleaved(ctx, bare.url+pathMe[1:], rs.base+pathMe, o.warmup, o.duration,
+			prof.during(ctx, "me", 0, 2*o.duration))
 		return err
 	}); err != nil {
 		return nil, err
@@ -127,15 +129,11 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 	bare.proc.Stop(5 * time.Second)
 
 	// Scenarios.
-	var me32, me64, meWrk, refresh, refresh32, login, register, mixedMe, mixedLogin, introspect, jwks Stats
+	var me32, me64, refresh, refresh32, login, register, mixedMe, mixedLogin, introspect, jwks Stats
 	scenarios := []struct {
 		name string
 		run  func() error
 	}{
-		{"me(wrk)", func() (err error) {
-			meWrk, err = wrk.Run(ctx, rs.base+pathMe, o.warmup, o.duration, prof.during(ctx, "me", 0, o.duration))
-			return err
-		}},
 		{"me@32", func() error { me32 = load(meConnsLow).Run(ctx, rs.meJobs(accounts)); return nil }},
 		{"me@64", func() error { me64 = load(meConnsHigh).Run(ctx, rs.meJobs(accounts)); return nil }},
 		{"introspect@32", func() error { introspect = load(meConnsLow).Run(ctx, rs.introspectJobs(accounts)); return nil }},

@@ -31,9 +31,9 @@ func (rep *Report) addRows(r results, procs int) {
 	cmp := baseRow("bcrypt compare", procs, nil, rep.BcryptCompare, "bcrypt")
 	cmp.Note = "baseline: CompareHashAndPassword/s and GenerateFromPassword/s on GOMAXPROCS goroutines"
 	hash := baseRow("bcrypt hash", procs, nil, rep.BcryptHash, "bcrypt")
-	bareWrk := baseRow("bare handler (wrk)", wrkConns, &r.bareWrk, r.bareWrk.RPS, "bare(wrk)")
-	bareWrk.Note = fmt.Sprintf("baseline: the same bare server driven by %s, with me's requests (path and bearer tokens)",
-		rep.WrkCommand)
+	bareWrk := baseRow("bare handler (wrk)", wrkConns, &r.bareWrk, r.bareWrk.RPS, "me(wrk)")
+	bareWrk.Note = fmt.Sprintf("baseline: the same bare server driven by %s, with me's requests (path and bearer tokens), "+
+		"in %d rounds that alternate with me's (so that the machine's drift cancels out)", rep.WrkCommand, wrkRounds)
 	pg := baseRow("pgbench rotation", r.pg.Clients, nil, r.pg.TPS, "pgbench")
 	pg.Note = fmt.Sprintf("baseline: %s; tps without connection time; avg latency %.2f ms; "+
 		"%d rotations, every chain checked in the database", r.pg.Command, r.pg.LatencyAvgMS, r.pg.Rotations)

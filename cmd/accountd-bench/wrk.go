@@ -86,13 +86,25 @@ func (w *wrkRunner) Command(d time.Duration) string {
 	return w.bin + " " + strings.Join(a, " ")
 }
 
-// Run warms url up with a run of warmup (when positive), then measures it
-// for d; during is called as the measured run starts and may run beside
-// it (a profile); Run waits for it.
-func (w *wrkRunner) Run(ctx context.Context, url string, warmup, d time.Duration, during func() error) (Stats, error) {
+// wrkRounds is how many alternating rounds Interleaved splits its time
+// into.
+const wrkRounds = 4
+
+// Interleaved warms both URLs up, then measures them in wrkRounds
+// alternating rounds (base, then url, each for d/wrkRounds, at least a
+// second) and sums each one's rounds. The machine's speed drifts by more
+// than the targets' margins over a minute (a shared virtual machine), and
+// a ratio of two runs made seconds apart in turns cancels that drift,
+// where two back-to-back runs of d each do not. during is called as the
+// first round starts and may run beside the rounds (a profile of url's
+// server: it idles during base's rounds).
+func (w *wrkRunner) Interleaved(ctx context.Context, base, url string, warmup, d time.Duration,
+	during func() error) (baseStats, urlStats Stats, err error) {
 	if warmup > 0 {
-		if _, err := w.run(ctx, url, warmup); err != nil {
-			return Stats{}, err
+		for _, u := range []string{base, url} {
+			if _, err := w.run(ctx, u, warmup); err != nil {
+				return Stats{}, Stats{}, err
+			}
 		}
 	}
 	errc := make(chan error, 1)
@@ -103,14 +115,52 @@ func (w *wrkRunner) Run(ctx context.Context, url string, warmup, d time.Duration
 		}
 		errc <- during()
 	}()
-	out, err := w.run(ctx, url, d)
+	round := max(time.Second, d/wrkRounds)
+	var outs [2][]Stats
+	for range wrkRounds {
+		for i, u := range []string{base, url} {
+			out, rerr := w.run(ctx, u, round)
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			st, perr := parseWrk(out)
+			if perr != nil {
+				err = perr
+				break
+			}
+			outs[i] = append(outs[i], st)
+		}
+		if err != nil {
+			break
+		}
+	}
 	if derr := <-errc; err == nil {
 		err = derr
 	}
 	if err != nil {
-		return Stats{}, err
+		return Stats{}, Stats{}, err
 	}
-	return parseWrk(out)
+	return sumRounds(outs[0]), sumRounds(outs[1]), nil
+}
+
+// sumRounds adds up rounds of equal length: their requests and errors, the
+// mean of their rates, and the mean of their latency percentiles (wrk
+// prints no histogram to merge).
+func sumRounds(rounds []Stats) Stats {
+	s := Stats{Errors: map[string]int{}}
+	for _, r := range rounds {
+		s.Requests += r.Requests
+		s.RPS += r.RPS / float64(len(rounds))
+		s.GoodRPS += r.GoodRPS / float64(len(rounds))
+		s.P50ms += r.P50ms / float64(len(rounds))
+		s.P90ms += r.P90ms / float64(len(rounds))
+		s.P99ms += r.P99ms / float64(len(rounds))
+		for k, n := range r.Errors {
+			s.Errors[k] += n
+		}
+	}
+	return s
 }
 
 func (w *wrkRunner) run(ctx context.Context, url string, d time.Duration) ([]byte, error) {
