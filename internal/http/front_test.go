@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 	"time"
 
@@ -156,5 +157,23 @@ func TestFrontDoorKeepsTheStateOfRequestsThatWaited(t *testing.T) {
 	}
 	if !errors.Is(kept.Err(), context.Canceled) {
 		t.Fatalf("Err after the request = %v, want Canceled", kept.Err())
+	}
+}
+
+// Generated request ids are version 4 UUIDs, sane by our own rule, and do
+// not repeat.
+func TestNewRequestID(t *testing.T) {
+	t.Parallel()
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 10_000 {
+		id := newRequestID()
+		if !uuid.MatchString(id) || !saneRequestID(id) {
+			t.Fatalf("request id %q is not a version 4 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("request id %q repeated", id)
+		}
+		seen[id] = true
 	}
 }

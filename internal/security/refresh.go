@@ -86,6 +86,12 @@ func randomBytes(n int) []byte {
 func NewID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	return UUIDv4(b)
+}
+
+// UUIDv4 formats 16 random bytes as a version 4 UUID, setting its version
+// and variant bits.
+func UUIDv4(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte
