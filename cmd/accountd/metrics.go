@@ -50,23 +50,35 @@ func startMetricsServer(ctx context.Context, cfg config.Config, h http.Handler, 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
 	srv := accounthttp.NewServer(cfg.MetricsAddr, mux, cfg.RequestTimeout, log)
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.MetricsAddr)
+	addr, done, err := serveAside(ctx, "METRICS_ADDR", cfg.MetricsAddr, srv, log)
 	if err != nil {
-		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+		return nil, err
 	}
-	log.Info("metrics listening", slog.String("addr", ln.Addr().String()))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", slog.String("error", err.Error()))
-		}
-	}()
+	log.Info("metrics listening", slog.String("addr", addr))
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), metricsStopTimeout)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		<-done
 	}, nil
+}
+
+// serveAside serves srv on a listener of its own at addr (the setting
+// named setting), beside the API's, and returns the address it listens on
+// and a channel closed when srv has stopped serving; a failure to serve is
+// logged.
+func serveAside(ctx context.Context, setting, addr string, srv *http.Server, log *slog.Logger) (string, <-chan struct{}, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", setting, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", slog.String("setting", setting), slog.String("error", err.Error()))
+		}
+	}()
+	return ln.Addr().String(), done, nil
 }

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -30,18 +27,11 @@ func startPprofServer(ctx context.Context, cfg config.Config, log *slog.Logger) 
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.PprofAddr)
+	addr, done, err := serveAside(ctx, "PPROF_ADDR", cfg.PprofAddr, srv, log)
 	if err != nil {
-		return nil, fmt.Errorf("PPROF_ADDR: %w", err)
+		return nil, err
 	}
-	log.Warn("profiling listening: keep this address private", slog.String("addr", ln.Addr().String()))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("profiling server stopped", slog.String("error", err.Error()))
-		}
-	}()
+	log.Warn("profiling listening: keep this address private", slog.String("addr", addr))
 	return func() {
 		// A profile in progress is cut short: it is a debugging aid.
 		_ = srv.Close()
