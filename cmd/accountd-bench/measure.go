@@ -89,13 +89,7 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 		return nil, err
 	}
 	rep.Pgbench = &pg
-	if err := step("pgbench minimal", func() (err error) {
-		pgMinimal, err = pgbenchBaseline(ctx, o, dbURL, o.minimalScript, minimalClients)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	rep.PgbenchMinimal = &pgMinimal
+	rep.PgbenchMinimal = &pgMinimal // measured in turns with refresh@32 below
 
 	// Setup, outside the timed parts: register and log in.
 	accounts, err := rs.setupAccounts(ctx, meAccounts, 2*procs)
@@ -147,14 +141,31 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 			if err != nil {
 				return err
 			}
-			l := load(minimalClients)
+			// In rounds that alternate with pgbench's minimal rotation, as
+			// wrk's rows do, so that the machine's drift cancels out.
+			round := max(time.Second, o.duration/wrkRounds)
 			var wg sync.WaitGroup
 			var perr error
-			if during := prof.during(ctx, "refresh", l.Warmup, l.Duration); during != nil {
+			if during := prof.during(ctx, "refresh", 0, 2*o.duration); during != nil {
 				wg.Go(func() { perr = during() })
 			}
-			refresh32 = l.Run(ctx, rs.refreshJobs(sessions))
+			var pgRounds []PgbenchResult
+			var rounds []Stats
+			for i := range wrkRounds {
+				r := Load{Workers: minimalClients, Duration: round}
+				if i == 0 {
+					r.Warmup = o.warmup
+				}
+				res, err := pgbenchRun(ctx, o, dbURL, o.minimalScript, minimalClients, round)
+				if err != nil {
+					wg.Wait()
+					return err
+				}
+				pgRounds = append(pgRounds, res)
+				rounds = append(rounds, r.Run(ctx, rs.refreshJobs(sessions)))
+			}
 			wg.Wait()
+			pgMinimal, refresh32 = sumPgbench(pgRounds), sumRounds(rounds)
 			return perr
 		}},
 		{"bcrypt", func() (err error) {
@@ -206,10 +217,31 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 // pgbench on clients connections, and checks in the database that every
 // transaction pgbench counted rotated exactly one token of a chain.
 func pgbenchBaseline(ctx context.Context, o options, dbURL, script string, clients int) (PgbenchResult, error) {
+	return pgbenchRun(ctx, o, dbURL, script, clients, o.duration)
+}
+
+// sumPgbench adds up pgbench runs of equal length: the mean of their rates
+// and latencies, the sums of their counts.
+func sumPgbench(runs []PgbenchResult) PgbenchResult {
+	var s PgbenchResult
+	for _, r := range runs {
+		s.Clients, s.Command = r.Clients, r.Command
+		s.TPS += r.TPS / float64(len(runs))
+		s.LatencyAvgMS += r.LatencyAvgMS / float64(len(runs))
+		s.Processed += r.Processed
+		s.Failed += r.Failed
+		s.Rotations += r.Rotations
+	}
+	return s
+}
+
+// pgbenchRun seeds the pgbench clients' chains afresh, replays script for
+// d, and checks in the database that every transaction rotated a token.
+func pgbenchRun(ctx context.Context, o options, dbURL, script string, clients int, d time.Duration) (PgbenchResult, error) {
 	if err := seedPgbench(ctx, dbURL, clients); err != nil {
 		return PgbenchResult{}, err
 	}
-	seconds := max(1, int((o.duration+time.Second-1)/time.Second))
+	seconds := max(1, int((d+time.Second-1)/time.Second))
 	res, err := runPgbench(ctx, o.pgbench, script, dbURL, clients, seconds)
 	if err != nil {
 		return res, err

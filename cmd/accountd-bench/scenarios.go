@@ -190,6 +190,8 @@ func (s service) refreshJobs(sessions []account) func(int) Job {
 			valid := next != "" && next != token
 			if next != "" {
 				token = next
+				// Kept for the next run over the same sessions (rounds).
+				sessions[worker].refresh = next
 			}
 			return Outcome{Status: status, OK: true, Invalid: !valid}
 		}

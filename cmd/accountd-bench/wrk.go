@@ -156,6 +156,7 @@ func sumRounds(rounds []Stats) Stats {
 		s.P50ms += r.P50ms / float64(len(rounds))
 		s.P90ms += r.P90ms / float64(len(rounds))
 		s.P99ms += r.P99ms / float64(len(rounds))
+		s.Invalid += r.Invalid
 		for k, n := range r.Errors {
 			s.Errors[k] += n
 		}
