@@ -16,7 +16,7 @@ const (
 	// the one cookie that is not HttpOnly, and holds no secret.
 	hintCookie  = "session_hint"
 	accessPath  = "/"
-	refreshPath = "/api/v1/accounts"
+	refreshPath = accountsPath
 	hintPath    = "/"
 )
 

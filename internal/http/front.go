@@ -54,11 +54,6 @@ type requestState struct {
 	route chi.Context
 }
 
-// noStorePrefix is where every response carries Cache-Control: no-store:
-// the account API hands out tokens and account data, and answers about
-// them (its 404s and 405s included).
-const noStorePrefix = "/api/v1/accounts"
-
 func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	st, _ := f.states.Get().(*requestState)
@@ -71,10 +66,10 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st.info = requestInfo{id: id, request: r, clients: f.clients}
 	st.route.Routes = f.Mux
-	if r.URL.Path == noStorePrefix && r.URL.RawPath == "" {
+	if r.URL.Path == accountsPath && r.URL.RawPath == "" {
 		// The account API's root, without its trailing slash (as the
 		// sub-router it used to be mounted on took it).
-		st.route.RoutePath = noStorePrefix + "/"
+		st.route.RoutePath = accountsPath + "/"
 	}
 	st.ctx.init(r.Context(), start.Add(f.timeout), st)
 	defer f.release(st)
@@ -84,7 +79,9 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["X-Content-Type-Options"] = nosniffValue
 	h["Referrer-Policy"] = noReferrerValue
 	h["X-Frame-Options"] = frameDenyValue
-	if strings.HasPrefix(r.URL.Path, noStorePrefix) {
+	if strings.HasPrefix(r.URL.Path, accountsPath) {
+		// The account API hands out tokens and account data, and answers
+		// about them (its 404s and 405s included): nothing of it is cached.
 		h["Cache-Control"] = noStoreValue
 		h["Pragma"] = noCacheValue
 	}

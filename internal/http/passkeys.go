@@ -15,7 +15,7 @@ import (
 // it: HttpOnly, sent only to the passkey endpoints, gone with the ceremony.
 const (
 	ceremonyCookie = "webauthn_ceremony"
-	ceremonyPath   = "/api/v1/accounts/passkeys"
+	ceremonyPath   = accountsPath + "/passkeys"
 )
 
 // errPasskeysDisabled answers the passkey endpoints while no relying party

@@ -8,6 +8,9 @@ import (
 	"github.com/accountd/accountd/internal/account"
 )
 
+// accountsPath is the root of the account API.
+const accountsPath = "/api/v1/accounts"
+
 // addRoutes lists the whole API surface of accountd. It returns the routes'
 // labels, for frontDoor.
 func addRoutes(r *chi.Mux, c Config) routeLabels {
@@ -37,32 +40,32 @@ func addRoutes(r *chi.Mux, c Config) routeLabels {
 
 	// The account API, registered flat (no sub-router: one route lookup
 	// per request); frontDoor marks all of it no-store.
-	r.With(limit(account.ActionRegister)).Method(http.MethodPost, noStorePrefix+"/", handleRegister(svc, log))
-	r.With(limit(account.ActionLogin)).Method(http.MethodPost, noStorePrefix+"/token", handleToken(svc, ck, log))
-	r.Method(http.MethodPost, noStorePrefix+"/refresh", handleRefresh(svc, ck, log))
-	r.Method(http.MethodDelete, noStorePrefix+"/logout", handleLogout(svc, ck, log))
-	r.With(limit(account.ActionExists)).Method(http.MethodGet, noStorePrefix+"/exist/{account_id}", handleExists(svc, log))
-	r.With(auth).Method(http.MethodGet, noStorePrefix+"/me", handleMe(svc, log))
-	r.With(limit(account.ActionVerifyPassword), auth).Method(http.MethodPost, noStorePrefix+"/verify_password", handleVerifyPassword(svc, log))
-	r.With(limit(account.ActionChangePassword), auth).Method(http.MethodPut, noStorePrefix+"/password", handleChangePassword(svc, log))
-	r.With(auth).Method(http.MethodGet, noStorePrefix+"/sessions", handleSessions(svc, log))
-	r.With(auth).Method(http.MethodDelete, noStorePrefix+"/sessions/{id}", handleRevokeSession(svc, log))
-	r.Method(http.MethodPost, noStorePrefix+"/introspect", handleIntrospect(svc, c.IntrospectionClients, log))
-	r.With(limit(account.ActionDeleteAccount), auth).Method(http.MethodDelete, noStorePrefix+"/me", handleDeleteMe(svc, ck, log))
-	r.With(auth).Method(http.MethodGet, noStorePrefix+"/events", handleEvents(svc, log))
-	r.Method(http.MethodGet, noStorePrefix+"/session", handleCurrentSession(svc, log))
+	r.With(limit(account.ActionRegister)).Method(http.MethodPost, accountsPath+"/", handleRegister(svc, log))
+	r.With(limit(account.ActionLogin)).Method(http.MethodPost, accountsPath+"/token", handleToken(svc, ck, log))
+	r.Method(http.MethodPost, accountsPath+"/refresh", handleRefresh(svc, ck, log))
+	r.Method(http.MethodDelete, accountsPath+"/logout", handleLogout(svc, ck, log))
+	r.With(limit(account.ActionExists)).Method(http.MethodGet, accountsPath+"/exist/{account_id}", handleExists(svc, log))
+	r.With(auth).Method(http.MethodGet, accountsPath+"/me", handleMe(svc, log))
+	r.With(limit(account.ActionVerifyPassword), auth).Method(http.MethodPost, accountsPath+"/verify_password", handleVerifyPassword(svc, log))
+	r.With(limit(account.ActionChangePassword), auth).Method(http.MethodPut, accountsPath+"/password", handleChangePassword(svc, log))
+	r.With(auth).Method(http.MethodGet, accountsPath+"/sessions", handleSessions(svc, log))
+	r.With(auth).Method(http.MethodDelete, accountsPath+"/sessions/{id}", handleRevokeSession(svc, log))
+	r.Method(http.MethodPost, accountsPath+"/introspect", handleIntrospect(svc, c.IntrospectionClients, log))
+	r.With(limit(account.ActionDeleteAccount), auth).Method(http.MethodDelete, accountsPath+"/me", handleDeleteMe(svc, ck, log))
+	r.With(auth).Method(http.MethodGet, accountsPath+"/events", handleEvents(svc, log))
+	r.Method(http.MethodGet, accountsPath+"/session", handleCurrentSession(svc, log))
 
 	pk, on := c.Passkeys, passkeysOn(c.Passkeys)
-	r.With(on, auth).Method(http.MethodGet, noStorePrefix+"/passkeys", handlePasskeys(pk, log))
-	r.With(on, auth).Method(http.MethodPost, noStorePrefix+"/passkeys/register/begin", handlePasskeyRegisterBegin(pk, log))
-	r.With(on, auth).Method(http.MethodPost, noStorePrefix+"/passkeys/register/finish", handlePasskeyRegisterFinish(pk, log))
-	r.With(on, auth).Method(http.MethodDelete, noStorePrefix+"/passkeys/{id}", handleDeletePasskey(pk, log))
-	r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, noStorePrefix+"/passkeys/login/begin", handlePasskeyLoginBegin(pk, ck, log))
-	r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, noStorePrefix+"/passkeys/login/finish", handlePasskeyLoginFinish(pk, ck, log))
-	r.With(limit(account.ActionLoginMFA)).Method(http.MethodPost, noStorePrefix+"/token/mfa", handleTokenMFA(svc, ck, log))
-	r.With(auth).Method(http.MethodGet, noStorePrefix+"/mfa", handleMFAStatus(svc, log))
-	r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, noStorePrefix+"/mfa/totp", handleEnrollTOTP(svc, log))
-	r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, noStorePrefix+"/mfa/totp/confirm", handleConfirmTOTP(svc, log))
-	r.With(limit(account.ActionMFA), auth).Method(http.MethodDelete, noStorePrefix+"/mfa/totp", handleDisableTOTP(svc, log))
+	r.With(on, auth).Method(http.MethodGet, accountsPath+"/passkeys", handlePasskeys(pk, log))
+	r.With(on, auth).Method(http.MethodPost, accountsPath+"/passkeys/register/begin", handlePasskeyRegisterBegin(pk, log))
+	r.With(on, auth).Method(http.MethodPost, accountsPath+"/passkeys/register/finish", handlePasskeyRegisterFinish(pk, log))
+	r.With(on, auth).Method(http.MethodDelete, accountsPath+"/passkeys/{id}", handleDeletePasskey(pk, log))
+	r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, accountsPath+"/passkeys/login/begin", handlePasskeyLoginBegin(pk, ck, log))
+	r.With(on, limit(account.ActionPasskeyLogin)).Method(http.MethodPost, accountsPath+"/passkeys/login/finish", handlePasskeyLoginFinish(pk, ck, log))
+	r.With(limit(account.ActionLoginMFA)).Method(http.MethodPost, accountsPath+"/token/mfa", handleTokenMFA(svc, ck, log))
+	r.With(auth).Method(http.MethodGet, accountsPath+"/mfa", handleMFAStatus(svc, log))
+	r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, accountsPath+"/mfa/totp", handleEnrollTOTP(svc, log))
+	r.With(limit(account.ActionMFA), auth).Method(http.MethodPost, accountsPath+"/mfa/totp/confirm", handleConfirmTOTP(svc, log))
+	r.With(limit(account.ActionMFA), auth).Method(http.MethodDelete, accountsPath+"/mfa/totp", handleDisableTOTP(svc, log))
 	return labels
 }

@@ -11,8 +11,8 @@ import (
 const (
 	jwksPath          = "/.well-known/jwks.json"
 	discoveryPath     = "/.well-known/oauth-authorization-server"
-	introspectPath    = "/api/v1/accounts/introspect"
-	tokenEndpointPath = "/api/v1/accounts/token"
+	introspectPath    = accountsPath + "/introspect"
+	tokenEndpointPath = accountsPath + "/token"
 )
 
 // serverMetadata is the RFC 8414 authorization server metadata.
