@@ -190,3 +190,29 @@ func do(client *http.Client, req *http.Request) (int, http.Header) {
 	drain(resp)
 	return resp.StatusCode, resp.Header
 }
+
+// turnRounds is how many rounds a measure and its baseline take turns in
+// (wrkRunner.Interleaved, refresh at 32 workers against pgbench): the
+// machine's speed drifts over a minute, and rounds taken in turns put both
+// sides of a ratio under the same drift.
+const turnRounds = 4
+
+// sumRounds adds up rounds of equal length: their requests and errors, the
+// mean of their rates, and the mean of their latency percentiles (wrk
+// prints no histogram to merge).
+func sumRounds(rounds []Stats) Stats {
+	s := Stats{Errors: map[string]int{}}
+	for _, r := range rounds {
+		s.Requests += r.Requests
+		s.RPS += r.RPS / float64(len(rounds))
+		s.GoodRPS += r.GoodRPS / float64(len(rounds))
+		s.P50ms += r.P50ms / float64(len(rounds))
+		s.P90ms += r.P90ms / float64(len(rounds))
+		s.P99ms += r.P99ms / float64(len(rounds))
+		s.Invalid += r.Invalid
+		for k, n := range r.Errors {
+			s.Errors[k] += n
+		}
+	}
+	return s
+}

@@ -105,7 +105,7 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 		return nil, err
 	}
 	defer wrk.close()
-	rep.WrkCommand = wrk.Command(max(time.Second, o.duration/wrkRounds))
+	rep.WrkCommand = wrk.Command(max(time.Second, o.duration/turnRounds))
 	// me under wrk, in rounds that alternate with the bare server's.
 	if err := step("me(wrk)", func() (err error) {
 		bareWrk, meWrk, err = wrk.Interleaved(ctx, bare.url+pathMe[1:], rs.base+pathMe, o.warmup, o.duration,
@@ -143,7 +143,7 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 			}
 			// In rounds that alternate with pgbench's minimal rotation, as
 			// wrk's rows do, so that the machine's drift cancels out.
-			round := max(time.Second, o.duration/wrkRounds)
+			round := max(time.Second, o.duration/turnRounds)
 			var wg sync.WaitGroup
 			var perr error
 			if during := prof.during(ctx, "refresh", 0, 2*o.duration); during != nil {
@@ -151,7 +151,7 @@ func measure(ctx context.Context, o options, rs *runningService, dbURL string, l
 			}
 			var pgRounds []PgbenchResult
 			var rounds []Stats
-			for i := range wrkRounds {
+			for i := range turnRounds {
 				r := Load{Workers: minimalClients, Duration: round}
 				if i == 0 {
 					r.Warmup = o.warmup

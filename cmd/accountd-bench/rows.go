@@ -33,14 +33,14 @@ func (rep *Report) addRows(r results, procs int) {
 	hash := baseRow("bcrypt hash", procs, nil, rep.BcryptHash, "bcrypt")
 	bareWrk := baseRow("bare handler (wrk)", wrkConns, &r.bareWrk, r.bareWrk.RPS, "me(wrk)")
 	bareWrk.Note = fmt.Sprintf("baseline: the same bare server driven by %s, with me's requests (path and bearer tokens), "+
-		"in %d rounds that alternate with me's (so that the machine's drift cancels out)", rep.WrkCommand, wrkRounds)
+		"in %d rounds that alternate with me's (so that the machine's drift cancels out)", rep.WrkCommand, turnRounds)
 	pg := baseRow("pgbench rotation", r.pg.Clients, nil, r.pg.TPS, "pgbench")
 	pg.Note = fmt.Sprintf("baseline: %s; tps without connection time; avg latency %.2f ms; "+
 		"%d rotations, every chain checked in the database", r.pg.Command, r.pg.LatencyAvgMS, r.pg.Rotations)
 	pgMin := baseRow("pgbench minimal rotation", r.pgMinimal.Clients, nil, r.pgMinimal.TPS, "refresh@32")
 	pgMin.Note = fmt.Sprintf("baseline: %s (mark one token used, insert its child: a fixed reference), in %d rounds that "+
 		"alternate with refresh's at 32 workers; avg latency %.2f ms; %d rotations, every chain checked in the database",
-		r.pgMinimal.Command, wrkRounds, r.pgMinimal.LatencyAvgMS, r.pgMinimal.Rotations)
+		r.pgMinimal.Command, turnRounds, r.pgMinimal.LatencyAvgMS, r.pgMinimal.Rotations)
 
 	ratio := func(name string, conns int, s Stats, baseline string, baseRate float64, step string) Row {
 		row := ratioRow(name, conns, s, baseline, baseRate)

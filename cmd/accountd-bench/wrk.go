@@ -86,12 +86,8 @@ func (w *wrkRunner) Command(d time.Duration) string {
 	return w.bin + " " + strings.Join(a, " ")
 }
 
-// wrkRounds is how many alternating rounds Interleaved splits its time
-// into.
-const wrkRounds = 4
-
-// Interleaved warms both URLs up, then measures them in wrkRounds
-// alternating rounds (base, then url, each for d/wrkRounds, at least a
+// Interleaved warms both URLs up, then measures them in turnRounds
+// alternating rounds (base, then url, each for d/turnRounds, at least a
 // second) and sums each one's rounds. The machine's speed drifts by more
 // than the targets' margins over a minute (a shared virtual machine), and
 // a ratio of two runs made seconds apart in turns cancels that drift,
@@ -115,9 +111,9 @@ func (w *wrkRunner) Interleaved(ctx context.Context, base, url string, warmup, d
 		}
 		errc <- during()
 	}()
-	round := max(time.Second, d/wrkRounds)
+	round := max(time.Second, d/turnRounds)
 	var outs [2][]Stats
-	for range wrkRounds {
+	for range turnRounds {
 		for i, u := range []string{base, url} {
 			out, rerr := w.run(ctx, u, round)
 			if rerr != nil {
@@ -142,26 +138,6 @@ func (w *wrkRunner) Interleaved(ctx context.Context, base, url string, warmup, d
 		return Stats{}, Stats{}, err
 	}
 	return sumRounds(outs[0]), sumRounds(outs[1]), nil
-}
-
-// sumRounds adds up rounds of equal length: their requests and errors, the
-// mean of their rates, and the mean of their latency percentiles (wrk
-// prints no histogram to merge).
-func sumRounds(rounds []Stats) Stats {
-	s := Stats{Errors: map[string]int{}}
-	for _, r := range rounds {
-		s.Requests += r.Requests
-		s.RPS += r.RPS / float64(len(rounds))
-		s.GoodRPS += r.GoodRPS / float64(len(rounds))
-		s.P50ms += r.P50ms / float64(len(rounds))
-		s.P90ms += r.P90ms / float64(len(rounds))
-		s.P99ms += r.P99ms / float64(len(rounds))
-		s.Invalid += r.Invalid
-		for k, n := range r.Errors {
-			s.Errors[k] += n
-		}
-	}
-	return s
 }
 
 func (w *wrkRunner) run(ctx context.Context, url string, d time.Duration) ([]byte, error) {
