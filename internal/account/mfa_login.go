@@ -124,8 +124,8 @@ func (s *Service) requireSecondFactor(ctx context.Context, a Account, password s
 // an mfa_token that is unknown, expired, burned, used, or voided by a
 // password change; ErrAccountDisabled; a *RateLimitError while the account
 // is locked out; and ErrInvalidMFACode for a wrong or replayed code, which
-// counts toward the account's lock-out and, the MaxMFAFailures-th time,
-// burns the mfa_token.
+// counts toward the account's lock-out; a wrong one, the MaxMFAFailures-th
+// time, also burns the mfa_token.
 func (s *Service) LoginMFA(ctx context.Context, m MFAAttempt, c Client) (_ Tokens, err error) {
 	defer func() { s.observer().MFALogin(m.factor(), mfaOutcome(err)) }()
 	if err := m.check(); err != nil {
@@ -146,8 +146,13 @@ func (s *Service) LoginMFA(ctx context.Context, m MFAAttempt, c Client) (_ Token
 		if !errors.Is(err, ErrInvalidMFACode) {
 			return Tokens{}, err
 		}
-		if err := s.cfg.Challenges.Fail(ctx, hash, MaxMFAFailures); err != nil && !errors.Is(err, ErrNotFound) {
-			return Tokens{}, fmt.Errorf("count mfa failure: %w", err)
+		// A replayed code is a right one that a racing request with the
+		// same code used first: not a guess, so it does not burn the
+		// mfa_token, which that request is about to take.
+		if !errors.Is(err, ErrCodeReplayed) {
+			if err := s.cfg.Challenges.Fail(ctx, hash, MaxMFAFailures); err != nil && !errors.Is(err, ErrNotFound) {
+				return Tokens{}, fmt.Errorf("count mfa failure: %w", err)
+			}
 		}
 		// A wrong second factor is a failed login by someone who knows the
 		// password: the account's history must show it.

@@ -275,3 +275,27 @@ func TestSecondFactorWithoutChallengeStore(t *testing.T) {
 		t.Fatalf("Login = %v, want an unavailable error, never tokens", err)
 	}
 }
+
+// A replayed code is a right one that another request used first (two tabs
+// racing with the same code): it counts as a failed login but does not burn
+// the mfa_token, so racing losers cannot void the token the winner is about
+// to take. Wrong codes still burn it (TestWrongCodesBurnTheMFAToken).
+func TestReplayedCodesDoNotBurnTheMFAToken(t *testing.T) {
+	t.Parallel()
+	// The account's lock-out is set high: it is the mfa_token under test.
+	f := withTOTP(t, accounttest.WithLimits(account.Limits{LoginFailures: account.LockoutAfter(100, time.Hour)}))
+	used := f.now(t)
+	if _, err := f.finish(t, account.MFAAttempt{Token: f.mfaToken(t), Code: used}); err != nil {
+		t.Fatalf("LoginMFA = %v", err)
+	}
+	token := f.mfaToken(t)
+	for range account.MaxMFAFailures + 1 {
+		if _, err := f.finish(t, account.MFAAttempt{Token: token, Code: used}); !errors.Is(err, account.ErrInvalidMFACode) {
+			t.Fatalf("LoginMFA with a replayed code = %v, want ErrInvalidMFACode", err)
+		}
+	}
+	f.s.Clock.Advance(security.TOTPPeriod)
+	if _, err := f.finish(t, account.MFAAttempt{Token: token, Code: f.now(t)}); err != nil {
+		t.Fatalf("LoginMFA after replayed codes = %v, want the mfa_token still live", err)
+	}
+}

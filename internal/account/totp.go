@@ -198,7 +198,7 @@ func (s *Service) useFactor(ctx context.Context, a Account, code, recoveryCode s
 	case errors.Is(err, ErrCodeReplayed):
 		s.log.LogAttrs(ctx, slog.LevelWarn, "totp code replayed", slog.String("event", "mfa_code_replayed"),
 			slog.String("account_uuid", a.UUID), slog.String("client_ip", c.IPAddress))
-		return ErrInvalidMFACode
+		return fmt.Errorf("%w: %w", ErrInvalidMFACode, ErrCodeReplayed)
 	case errors.Is(err, ErrTOTPNotEnabled):
 		return ErrInvalidMFACode
 	case err != nil:
