@@ -74,15 +74,11 @@ func TestSigtermUnderLoad(t *testing.T) {
 			t.Fatal("a login in flight when the listener closed got no answer within 10s")
 		}
 	}
-	select {
-	case err := <-in.done:
-		if err != nil {
-			t.Fatalf("run returned %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
+	if err, ok := in.wait(10 * time.Second); !ok {
 		t.Fatal("run did not return within 10s of shutdown")
+	} else if err != nil {
+		t.Fatalf("run returned %v, want nil", err)
 	}
-	in.done <- nil // for start's cleanup
 	t.Logf("run returned nil %v after shutdown began", time.Since(cancelAt).Round(time.Millisecond))
 	if o, _ := probeRequest(opMe, http.MethodGet, in.URL+"/livez"); !errors.Is(o.err, syscall.ECONNREFUSED) {
 		t.Errorf("request after shutdown: %s, want connection refused", o)

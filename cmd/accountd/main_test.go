@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/accountd/accountd/internal/enginetest"
 	"github.com/accountd/accountd/internal/postgres/pgtest"
 	"github.com/accountd/accountd/internal/redis/redistest"
 	"github.com/accountd/accountd/internal/security"
@@ -42,18 +45,134 @@ type instance struct {
 	URL  string
 	Logs *syncBuffer
 	stop context.CancelFunc
-	done chan error
+	done chan struct{} // closed when run has returned, err set
+	err  error
+	// listening gets the address of each "... listening" log line, by
+	// message, as the server logs them: "accountd listening" first.
+	listening *addrLog
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
+// launch runs accountd serve with env in the background, its log going to
+// w as well as to the instance's address log.
+func launch(env []string, w io.Writer) *instance {
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{stop: cancel, done: make(chan struct{}), listening: &addrLog{}}
+	go func() {
+		defer close(in.done)
+		in.err = run(ctx, []string{"accountd", "serve"}, env, io.MultiWriter(w, in.listening))
+	}()
+	return in
+}
+
+// wait waits up to d for run to return and gives its error; ok is false
+// when it has not returned by then. It may be called more than once.
+func (in *instance) wait(d time.Duration) (err error, ok bool) {
+	select {
+	case <-in.done:
+		return in.err, true
+	default:
+	}
+	select {
+	case <-in.done:
+		return in.err, true
+	case <-time.After(d):
+		return nil, false
+	}
+}
+
+// awaitListening waits up to d for the API's listener and sets URL; it
+// fails t with the logs when run returns first or d passes.
+func (in *instance) awaitListening(t *testing.T, d time.Duration, logs func() string) {
+	t.Helper()
+	addr, err := in.listening.await("accountd listening", in.done, d)
+	if err != nil {
+		select {
+		case <-in.done:
+			err = fmt.Errorf("accountd exited at start: %w", in.err)
+		default:
+		}
+		t.Fatalf("%v\nlogs:\n%s", err, logs())
+	}
+	in.URL = "http://" + addr
+}
+
+// addrLog reads slog's JSON lines for a message and an addr attribute and
+// keeps the address each message named last.
+type addrLog struct {
+	mu      sync.Mutex
+	partial []byte
+	addrs   map[string]string
+	changed chan struct{} // closed and replaced when addrs changes
+}
+
+func (a *addrLog) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.partial = append(a.partial, p...)
+	for {
+		i := bytes.IndexByte(a.partial, '\n')
+		if i < 0 {
+			break
+		}
+		var line struct{ Msg, Addr string }
+		if bytes.Contains(a.partial[:i], []byte(" listening")) &&
+			json.Unmarshal(a.partial[:i], &line) == nil && line.Addr != "" {
+			if a.addrs == nil {
+				a.addrs = map[string]string{}
+			}
+			a.addrs[line.Msg] = line.Addr
+			if a.changed != nil {
+				close(a.changed)
+				a.changed = nil
+			}
+		}
+		a.partial = a.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+// await waits up to d for a log line with msg and gives its address; it
+// gives up early when stop is closed.
+func (a *addrLog) await(msg string, stop <-chan struct{}, d time.Duration) (string, error) {
+	timeout := time.After(d)
+	for {
+		a.mu.Lock()
+		addr, ok := a.addrs[msg]
+		if a.changed == nil {
+			a.changed = make(chan struct{})
+		}
+		changed := a.changed
+		a.mu.Unlock()
+		if ok {
+			return addr, nil
+		}
+		select {
+		case <-changed:
+		case <-stop:
+			return "", fmt.Errorf("accountd stopped before logging %q", msg)
+		case <-timeout:
+			return "", fmt.Errorf("accountd did not log %q within %v", msg, d)
+		}
+	}
+}
+
+// sideAddr gives the address a side listener (metrics, profiling) logged
+// with msg; the server logs it before its API listener, so it is there.
+func (in *instance) sideAddr(t *testing.T, msg string) string {
+	t.Helper()
+	addr, err := in.listening.await(msg, in.done, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago and that no other test of this binary was given. Where the server
+// may choose, tests give it port 0 instead (start).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(enginetest.FreePort(t)))
 }
 
 // baseEnv is a test environment: a fresh database, a key prefix of its own
@@ -71,29 +190,24 @@ func baseEnv(t *testing.T) []string {
 	}
 }
 
-// start runs accountd with env and waits until /livez answers.
+// start runs accountd with env, on a port of the system's choosing, and
+// waits until /livez answers.
 func start(t *testing.T, env []string) *instance {
 	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{URL: "http://" + addr, Logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
-	go func() {
-		in.done <- run(ctx, []string{"accountd", "serve"}, append(env, "HTTP_ADDR="+addr), in.Logs)
-	}()
+	logs := &syncBuffer{}
+	in := launch(append(env, "HTTP_ADDR=127.0.0.1:0"), logs)
+	in.Logs = logs
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-in.done:
-		case <-time.After(10 * time.Second):
+		in.stop()
+		if _, ok := in.wait(10 * time.Second); !ok {
 			t.Errorf("accountd did not stop within 10s")
 		}
 	})
+	in.awaitListening(t, 20*time.Second, logs.String)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		select {
-		case err := <-in.done:
+		if err, exited := in.wait(0); exited {
 			t.Fatalf("accountd exited at start: %v\nlogs:\n%s", err, in.Logs)
-		default:
 		}
 		resp, err := http.Get(in.URL + "/livez")
 		if err == nil {
@@ -300,15 +414,11 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	if drained == 0 {
 		t.Error("every login finished before shutdown began; none was in flight")
 	}
-	select {
-	case err := <-in.done:
-		if err != nil {
-			t.Fatalf("run returned %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
+	if err, ok := in.wait(10 * time.Second); !ok {
 		t.Fatal("run did not return within 10s of shutdown")
+	} else if err != nil {
+		t.Fatalf("run returned %v, want nil", err)
 	}
-	in.done <- nil // for the cleanup
 	if _, err := http.Get(in.URL + "/livez"); err == nil {
 		t.Fatal("server still answers after shutdown")
 	}

@@ -98,12 +98,12 @@ next:
 // moved by exactly what the flow did.
 func TestMetricsCountTheFlow(t *testing.T) {
 	t.Parallel()
-	metricsAddr := freeAddr(t)
 	// The re-send within the grace period must come within it, however
 	// slow the machine: a generous one.
 	const grace = 5 * time.Second
-	in := start(t, append(baseEnv(t), "METRICS_ADDR="+metricsAddr, "REFRESH_REUSE_GRACE="+grace.String(), "LOGIN_MAX_FAILURES=2",
+	in := start(t, append(baseEnv(t), "METRICS_ADDR=127.0.0.1:0", "REFRESH_REUSE_GRACE="+grace.String(), "LOGIN_MAX_FAILURES=2",
 		"RATE_LIMIT_IP_REQUESTS=9"))
+	metricsAddr := in.sideAddr(t, "metrics listening")
 	api := in.URL + "/api/v1/accounts"
 	c, other := newClient(t), newClient(t)
 	id, password, newPassword := "metrics-"+randomSecret("u"), randomSecret("pw"), randomSecret("new")

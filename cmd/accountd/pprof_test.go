@@ -11,8 +11,8 @@ import (
 // of its own, that the public port does not, and that the address is logged.
 func TestPprofListener(t *testing.T) {
 	t.Parallel()
-	pprofAddr := freeAddr(t)
-	in := start(t, append(baseEnv(t), "PPROF_ADDR="+pprofAddr))
+	in := start(t, append(baseEnv(t), "PPROF_ADDR=127.0.0.1:0"))
+	pprofAddr := in.sideAddr(t, "profiling listening: keep this address private")
 
 	get := func(url string) (int, string) {
 		t.Helper()
@@ -32,8 +32,5 @@ func TestPprofListener(t *testing.T) {
 	}
 	if st, _ := get(in.URL + "/debug/pprof/"); st != http.StatusNotFound {
 		t.Errorf("GET /debug/pprof/ on HTTP_ADDR = %d, want 404", st)
-	}
-	if !strings.Contains(in.Logs.String(), pprofAddr) {
-		t.Errorf("the logs do not name the profiling address %s:\n%s", pprofAddr, in.Logs)
 	}
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -34,15 +33,14 @@ type fixedInstance struct {
 // /health answers 200.
 func (f *fixedInstance) start(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{URL: "http://" + f.addr, Logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
-	env := append(slices.Clone(f.env), "HTTP_ADDR="+f.addr)
-	go func() { in.done <- run(ctx, []string{"accountd", "serve"}, env, in.Logs) }()
+	logs := &syncBuffer{}
+	in := launch(append(slices.Clone(f.env), "HTTP_ADDR="+f.addr), logs)
+	in.URL, in.Logs = "http://"+f.addr, logs
 	if took, ok := pollUntil(20*time.Second, func() bool {
 		h, _ := healthChecks(in.URL)
 		return h.status == http.StatusOK
 	}); !ok {
-		cancel()
+		in.stop()
 		t.Fatalf("accountd at %s not healthy %v after start\nlogs:\n%s", f.addr, took, tail(in.Logs.String(), 3000))
 	}
 	f.mu.Lock()
@@ -62,13 +60,10 @@ func (f *fixedInstance) stop(t *testing.T) *instance {
 		return nil
 	}
 	in.stop()
-	select {
-	case err := <-in.done:
-		if err != nil {
-			t.Errorf("accountd at %s: run returned %v on shutdown, want nil", f.addr, err)
-		}
-	case <-time.After(30 * time.Second):
+	if err, ok := in.wait(30 * time.Second); !ok {
 		t.Errorf("accountd at %s did not stop within 30s", f.addr)
+	} else if err != nil {
+		t.Errorf("accountd at %s: run returned %v on shutdown, want nil", f.addr, err)
 	}
 	return in
 }

@@ -188,21 +188,16 @@ func (l *logTail) recent() string {
 // startWithLogs is start with the log going to w.
 func startWithLogs(t *testing.T, env []string, w *logTail) *instance {
 	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{URL: "http://" + addr, stop: cancel, done: make(chan error, 1)}
-	go func() { in.done <- run(ctx, []string{"accountd", "serve"}, append(env, "HTTP_ADDR="+addr), w) }()
+	in := launch(append(env, "HTTP_ADDR=127.0.0.1:0"), w)
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-in.done:
-			if err != nil {
-				t.Errorf("run returned %v at the end of the soak, want nil", err)
-			}
-		case <-time.After(30 * time.Second):
+		in.stop()
+		if err, ok := in.wait(30 * time.Second); !ok {
 			t.Errorf("accountd did not stop within 30s")
+		} else if err != nil {
+			t.Errorf("run returned %v at the end of the soak, want nil", err)
 		}
 	})
+	in.awaitListening(t, 20*time.Second, w.recent)
 	if _, ok := pollUntil(20*time.Second, func() bool {
 		o, _ := probeRequest("livez", http.MethodGet, in.URL+"/livez")
 		return o.status == http.StatusOK

@@ -36,15 +36,38 @@ func need(t testing.TB, program string) string {
 	return path
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago.
+// handedOut holds the ports FreePort has returned in this test binary.
+// The kernel may give a port just closed to the next listener on port 0,
+// so two calls in a row (a server and its side listener, say) could get the
+// same one; FreePort never returns a port twice.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago and that
+// no earlier call in this process returned.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("enginetest: find a free port: %v", err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for range 100 {
+		ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("enginetest: find a free port: %v", err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		_ = ln.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
+	}
+	t.Fatal("enginetest: 100 tries found no port that was not handed out before")
+	return 0
 }
 
 // workDir returns a fresh directory for a program's files that other users
