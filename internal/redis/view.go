@@ -182,9 +182,14 @@ func (v *RevocationView) Len() int {
 	return len(v.revoked)
 }
 
+// readyPoll is how often Ready looks: the view is usually ready a few
+// milliseconds after Run starts, and the server answers only after that,
+// so a coarse tick would add to every start-up.
+const readyPoll = time.Millisecond
+
 // Ready waits until the view has loaded and its feed is up, or ctx ends.
 func (v *RevocationView) Ready(ctx context.Context) error {
-	t := time.NewTicker(10 * time.Millisecond)
+	t := time.NewTicker(readyPoll)
 	defer t.Stop()
 	for {
 		if _, err := v.SessionRevoked(ctx, ""); err == nil {
