@@ -191,7 +191,9 @@ func baseEnv(t *testing.T) []string {
 }
 
 // start runs accountd with env, on a port of the system's choosing, and
-// waits until /livez answers.
+// waits until /livez answers. It learns the port from the "accountd
+// listening" log line, so env must keep the log JSON (the default) at level
+// info or below (baseEnv's is debug).
 func start(t *testing.T, env []string) *instance {
 	t.Helper()
 	logs := &syncBuffer{}
