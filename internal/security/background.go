@@ -16,7 +16,11 @@ const backgroundIdle = time.Minute
 // once instead of waiting for the Go scheduler to preempt a hash, and when
 // nothing else runs, bcrypt has the cores to itself. The process needs more
 // Ps than bcrypt slots for this, while the jobs run: busy is told when the
-// first job starts and when the last one ends (see WithBusy).
+// first job starts and when the last one ends (see WithBusy). argon2id is
+// run here too, but the low priority does not reach its work:
+// golang.org/x/crypto/argon2 computes each segment on a goroutine of its
+// own, on the runtime's threads (the README's argon2id note has what that
+// costs and why it stays so).
 type background struct {
 	jobs chan func()
 
